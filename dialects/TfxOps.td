@@ -1,0 +1,331 @@
+//===- TfxOps.td - tfx operations --------------------------*- tablegen -*-===//
+#ifndef TFX_OPS_TD
+#define TFX_OPS_TD
+
+include "TfxDialect.td"
+include "TfxAttrs.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def Tfx_Tensor : RankedTensorOf<[AnyType]>;
+def Tfx_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Tfx_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Tfx_WeightOp : Tfx_Op<"weight", [Pure, ConstantLike]> {
+  let summary = "a named weight tensor of the model's weight file";
+  let description = [{
+    Refers to the tensor `name` of the file named by the enclosing module's
+    `tfx.weights` attribute. The data is never printed. With `transposed` the
+    stored tensor is 2-D and is read transposed (PyTorch `nn.Linear` and
+    GPT-2 `Conv1D` store the two layouts).
+
+    ```mlir
+    %w = tfx.weight "encoder.layer.0.attention.self.query.weight" : tensor<128x128xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, UnitAttr:$transposed);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$name (`transposed` $transposed^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+def Tfx_EmbeddingOp : Tfx_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
+  let summary = "row lookup in an embedding table";
+  let description = [{
+    `result[i..., :] = table[ids[i...], :]`. Ids outside `[0, rows)` are an
+    error at run time.
+
+    ```mlir
+    %h = tfx.embedding %ids, %table : (tensor<2x16xi64>, tensor<1000x128xf32>) -> tensor<2x16x128xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_IndexTensor:$ids, Tfx_FloatTensor:$table);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "$ids `,` $table attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_LinearOp : Tfx_Op<"linear", [Pure, InferTypeOpAdaptor]> {
+  let summary = "y = x W^T + b";
+  let description = [{
+    A fully connected layer. `weight` is `[out, in]` (the PyTorch layout, one
+    output channel per row), `bias` is optional and `[out]`. The input may
+    have any number of leading dimensions.
+
+    ```mlir
+    %y = tfx.linear %x, %w, %b : (tensor<2x16x128xf32>, tensor<512x128xf32>, tensor<512xf32>) -> tensor<2x16x512xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$input, Tfx_FloatTensor:$weight,
+                       Optional<Tfx_FloatTensor>:$bias);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_MatMulOp : Tfx_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "batched matrix product with broadcasting (ONNX MatMul)";
+  let description = [{
+    Matrix product over the last two dimensions, leading dimensions
+    broadcast (numpy `matmul` rules; 1-D operands are promoted and the unit
+    dimension dropped again).
+  }];
+  let arguments = (ins Tfx_FloatTensor:$lhs, Tfx_FloatTensor:$rhs);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_AttentionOp : Tfx_Op<"attention", [Pure, InferTypeOpAdaptor]> {
+  let summary = "multi-head scaled-dot-product attention";
+  let description = [{
+    `q` is `[batch, q_len, num_heads * head_dim]`, `k` and `v` are
+    `[batch, kv_len, num_kv_heads * head_dim]`; query head `h` reads kv-head
+    `h / (num_heads / num_kv_heads)` (grouped-query attention; MQA when
+    `num_kv_heads` is 1). Scores are `scale * q.k`. Masks combine:
+    `causal` lets query `i` see keys `j <= i + (kv_len - q_len)`; `window`
+    (when > 0) further limits it to the last `window` keys; the optional
+    `mask` operand `[batch, kv_len]` (nonzero = keep) hides padding. A query
+    that sees no key produces zeros. The result has `q`'s shape.
+
+    ```mlir
+    %o = tfx.attention %q, %k, %v, %mask {num_heads = 4 : i64, num_kv_heads = 2 : i64,
+           scale = 0.176776695 : f32, causal = true}
+         : (tensor<2x16x128xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xi64>) -> tensor<2x16x128xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$q, Tfx_FloatTensor:$k, Tfx_FloatTensor:$v,
+                       Optional<Tfx_Tensor>:$mask,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<I64Attr, "0">:$window,
+                       DefaultValuedAttr<Tfx_AttentionKindAttr,
+                                         "AttentionKind::softmax">:$kind);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    int64_t getHeadDim() {
+      return getQ().getType().getShape().back() / getNumHeads();
+    }
+  }];
+}
+
+def Tfx_LayerNormOp : Tfx_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "layer normalization over the last dimension";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * gamma + beta`, statistics over the
+    last dimension (biased variance). `beta` is optional.
+  }];
+  let arguments = (ins Tfx_FloatTensor:$input, Tfx_FloatTensor:$gamma,
+                       Optional<Tfx_FloatTensor>:$beta, F32Attr:$epsilon);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_RmsNormOp : Tfx_Op<"rms_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "root-mean-square normalization over the last dimension";
+  let description = [{ `x / sqrt(mean(x^2) + epsilon) * gamma` (Llama, Qwen2, Mistral). }];
+  let arguments = (ins Tfx_FloatTensor:$input, Tfx_FloatTensor:$gamma, F32Attr:$epsilon);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_RopeOp : Tfx_Op<"rope", [Pure, InferTypeOpAdaptor]> {
+  let summary = "rotary position embedding";
+  let description = [{
+    Rotates feature pairs of each head of `input` (`[batch, seq,
+    num_heads * head_dim]`) by `pos * theta^(-2i/rotary_dim)`, `i` in
+    `[0, rotary_dim/2)`. Positions come from the optional `positions` operand
+    (`[batch, seq]`) or are `0 .. seq-1`. `layout = half` pairs feature `i`
+    with `i + rotary_dim/2` (Llama); `interleaved` pairs `2i` with `2i+1`.
+    Features past `rotary_dim` pass through.
+  }];
+  let arguments = (ins Tfx_FloatTensor:$input, Optional<Tfx_IndexTensor>:$positions,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$rotary_dim,
+                       F64Attr:$theta,
+                       DefaultValuedAttr<Tfx_RopeLayoutAttr, "RopeLayout::half">:$layout);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_SoftmaxOp : Tfx_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let arguments = (ins Tfx_FloatTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tfx_GeluOp : Tfx_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit";
+  let description = [{ `approximate = erf` (BERT) or `tanh` (GPT-2 `gelu_new`). }];
+  let arguments = (ins Tfx_FloatTensor:$input,
+                       DefaultValuedAttr<Tfx_GeluApproxAttr, "GeluApprox::erf">:$approximate);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops (numpy broadcasting)
+//===----------------------------------------------------------------------===//
+
+class Tfx_UnaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : Tfx_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let summary = what;
+  let arguments = (ins Tfx_Tensor:$input);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfx_SiluOp : Tfx_UnaryOp<"silu", "x * sigmoid(x)">;
+def Tfx_ReluOp : Tfx_UnaryOp<"relu", "max(x, 0)">;
+def Tfx_SigmoidOp : Tfx_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Tfx_TanhOp : Tfx_UnaryOp<"tanh", "hyperbolic tangent">;
+def Tfx_ErfOp : Tfx_UnaryOp<"erf", "error function">;
+def Tfx_ExpOp : Tfx_UnaryOp<"exp", "natural exponential">;
+def Tfx_LogOp : Tfx_UnaryOp<"log", "natural logarithm">;
+def Tfx_SqrtOp : Tfx_UnaryOp<"sqrt", "square root">;
+def Tfx_RsqrtOp : Tfx_UnaryOp<"rsqrt", "1 / sqrt(x)">;
+def Tfx_ReciprocalOp : Tfx_UnaryOp<"reciprocal", "1 / x">;
+def Tfx_NegOp : Tfx_UnaryOp<"neg", "-x">;
+def Tfx_AbsOp : Tfx_UnaryOp<"abs", "|x|">;
+def Tfx_CosOp : Tfx_UnaryOp<"cos", "cosine">;
+def Tfx_SinOp : Tfx_UnaryOp<"sin", "sine">;
+def Tfx_NotOp : Tfx_UnaryOp<"not", "logical not of an i1 tensor">;
+
+def Tfx_IsNanOp : Tfx_Op<"is_nan", [Pure]> {
+  let summary = "true where the input is NaN";
+  let arguments = (ins Tfx_FloatTensor:$input);
+  let results = (outs RankedTensorOf<[I1]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class Tfx_BinaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : Tfx_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
+  let summary = what;
+  let description = "Elementwise with numpy broadcasting; both operands share an element type.";
+  let arguments = (ins Tfx_Tensor:$lhs, Tfx_Tensor:$rhs);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_AddOp : Tfx_BinaryOp<"add", "elementwise sum", [Commutative]>;
+def Tfx_SubOp : Tfx_BinaryOp<"sub", "elementwise difference">;
+def Tfx_MulOp : Tfx_BinaryOp<"mul", "elementwise product", [Commutative]>;
+def Tfx_DivOp : Tfx_BinaryOp<"div", "elementwise quotient (integer division truncates)">;
+def Tfx_PowOp : Tfx_BinaryOp<"pow", "elementwise power">;
+def Tfx_MaxOp : Tfx_BinaryOp<"max", "elementwise maximum", [Commutative]>;
+def Tfx_MinOp : Tfx_BinaryOp<"min", "elementwise minimum", [Commutative]>;
+def Tfx_AndOp : Tfx_BinaryOp<"and", "elementwise logical and of i1 tensors", [Commutative]>;
+def Tfx_OrOp : Tfx_BinaryOp<"or", "elementwise logical or of i1 tensors", [Commutative]>;
+// Comparisons produce i1.
+def Tfx_EqualOp : Tfx_BinaryOp<"equal", "elementwise ==", [Commutative]>;
+def Tfx_LessOp : Tfx_BinaryOp<"less", "elementwise <">;
+def Tfx_LessEqualOp : Tfx_BinaryOp<"less_equal", "elementwise <=">;
+def Tfx_GreaterOp : Tfx_BinaryOp<"greater", "elementwise >">;
+def Tfx_GreaterEqualOp : Tfx_BinaryOp<"greater_equal", "elementwise >=">;
+
+def Tfx_WhereOp : Tfx_Op<"where", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise select with numpy broadcasting";
+  let arguments = (ins RankedTensorOf<[I1]>:$condition, Tfx_Tensor:$on_true,
+                       Tfx_Tensor:$on_false);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_CastOp : Tfx_Op<"cast", [Pure]> {
+  let summary = "element type conversion (float <-> int truncates toward zero; to i1 is != 0)";
+  let arguments = (ins Tfx_Tensor:$input);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement ops
+//===----------------------------------------------------------------------===//
+
+def Tfx_ReshapeOp : Tfx_Op<"reshape", [Pure]> {
+  let summary = "reinterpret the shape, row-major order kept";
+  let arguments = (ins Tfx_Tensor:$input);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tfx_ExpandOp : Tfx_Op<"expand", [Pure]> {
+  let summary = "broadcast to a larger shape (numpy rules)";
+  let arguments = (ins Tfx_Tensor:$input);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfx_TransposeOp : Tfx_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "permute dimensions: result dim i is input dim perm[i]";
+  let arguments = (ins Tfx_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input `,` $perm attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tfx_SliceOp : Tfx_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "strided slice with static offsets, sizes and strides per dimension";
+  let arguments = (ins Tfx_Tensor:$input, DenseI64ArrayAttr:$offsets,
+                       DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Tfx_ConcatOp : Tfx_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "join tensors along an axis";
+  let arguments = (ins Variadic<Tfx_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+}
+
+def Tfx_GatherOp : Tfx_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "take slices along an axis by index (ONNX Gather)";
+  let description = [{
+    `result` has shape `data[:axis] + indices + data[axis+1:]`. Negative
+    indices count from the end.
+  }];
+  let arguments = (ins Tfx_Tensor:$data, Tfx_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_GatherElementsOp : Tfx_Op<"gather_elements", [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise gather along an axis (ONNX GatherElements)";
+  let arguments = (ins Tfx_Tensor:$data, Tfx_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfx_ReduceOp : Tfx_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
+  let summary = "reduce over axes (sum, mean, max, min)";
+  let arguments = (ins Tfx_Tensor:$input, Tfx_ReduceKindAttr:$kind,
+                       DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input) `->` type($result)";
+}
+
+#endif // TFX_OPS_TD

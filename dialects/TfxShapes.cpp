@@ -1,0 +1,388 @@
+//===- TfxShapes.cpp - result type inference of tfx ops -------------------===//
+//
+// Each op's shape rule lives here, once: the verifier, the frontends and the
+// passes all reach it through the op's inferReturnTypes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfx/Dialect/Tfx.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::tfx;
+
+namespace {
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "[";
+  llvm::interleave(shape, os, [&](int64_t d) { os << d; }, ",");
+  os << "]";
+  return s;
+}
+
+RankedTensorType ranked(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+} // namespace
+
+FailureOr<SmallVector<int64_t>> mlir::tfx::broadcastShapes(ArrayRef<int64_t> a,
+                                                           ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return failure();
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+#define TFX_INFER(OP)                                                          \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *context, std::optional<Location> loc, OP::Adaptor adaptor,  \
+      SmallVectorImpl<Type> &inferred)
+
+#define TFX_FAIL(...) return emitOptionalError(loc, __VA_ARGS__)
+
+static LogicalResult inferBinary(std::optional<Location> loc, StringRef name,
+                                 Value lhs, Value rhs, bool comparison,
+                                 SmallVectorImpl<Type> &inferred) {
+  auto l = ranked(lhs), r = ranked(rhs);
+  if (!l || !r)
+    TFX_FAIL("'tfx.", name, "' expects ranked tensors");
+  if (l.getElementType() != r.getElementType())
+    TFX_FAIL("'tfx.", name, "' operands have different element types (",
+             l.getElementType(), " vs ", r.getElementType(), ")");
+  auto shape = broadcastShapes(l.getShape(), r.getShape());
+  if (failed(shape))
+    TFX_FAIL("'tfx.", name, "' operand shapes ", shapeStr(l.getShape()), " and ",
+             shapeStr(r.getShape()), " do not broadcast");
+  Type elt = comparison ? IntegerType::get(lhs.getContext(), 1)
+                        : l.getElementType();
+  inferred.push_back(RankedTensorType::get(*shape, elt));
+  return success();
+}
+
+#define TFX_BINARY(OP, NAME, CMP)                                              \
+  TFX_INFER(OP) {                                                              \
+    return inferBinary(loc, NAME, adaptor.getLhs(), adaptor.getRhs(), CMP,     \
+                       inferred);                                              \
+  }
+TFX_BINARY(AddOp, "add", false)
+TFX_BINARY(SubOp, "sub", false)
+TFX_BINARY(MulOp, "mul", false)
+TFX_BINARY(DivOp, "div", false)
+TFX_BINARY(PowOp, "pow", false)
+TFX_BINARY(MaxOp, "max", false)
+TFX_BINARY(MinOp, "min", false)
+TFX_BINARY(AndOp, "and", false)
+TFX_BINARY(OrOp, "or", false)
+TFX_BINARY(EqualOp, "equal", true)
+TFX_BINARY(LessOp, "less", true)
+TFX_BINARY(LessEqualOp, "less_equal", true)
+TFX_BINARY(GreaterOp, "greater", true)
+TFX_BINARY(GreaterEqualOp, "greater_equal", true)
+#undef TFX_BINARY
+
+TFX_INFER(WhereOp) {
+  auto c = ranked(adaptor.getCondition());
+  auto t = ranked(adaptor.getOnTrue()), f = ranked(adaptor.getOnFalse());
+  if (!c || !t || !f)
+    TFX_FAIL("'tfx.where' expects ranked tensors");
+  if (t.getElementType() != f.getElementType())
+    TFX_FAIL("'tfx.where' branches have different element types");
+  auto tf = broadcastShapes(t.getShape(), f.getShape());
+  if (failed(tf))
+    TFX_FAIL("'tfx.where' branch shapes ", shapeStr(t.getShape()), " and ",
+             shapeStr(f.getShape()), " do not broadcast");
+  auto all = broadcastShapes(c.getShape(), *tf);
+  if (failed(all))
+    TFX_FAIL("'tfx.where' condition shape ", shapeStr(c.getShape()),
+             " does not broadcast with ", shapeStr(*tf));
+  inferred.push_back(RankedTensorType::get(*all, t.getElementType()));
+  return success();
+}
+
+TFX_INFER(EmbeddingOp) {
+  auto ids = ranked(adaptor.getIds()), table = ranked(adaptor.getTable());
+  if (!ids || !table)
+    TFX_FAIL("'tfx.embedding' expects ranked tensors");
+  if (table.getRank() != 2)
+    TFX_FAIL("'tfx.embedding' table must be 2-D [rows, dim], got ",
+             shapeStr(table.getShape()));
+  SmallVector<int64_t> shape(ids.getShape());
+  shape.push_back(table.getDimSize(1));
+  inferred.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+
+TFX_INFER(LinearOp) {
+  auto x = ranked(adaptor.getInput()), w = ranked(adaptor.getWeight());
+  if (!x || !w)
+    TFX_FAIL("'tfx.linear' expects ranked tensors");
+  if (x.getRank() < 1)
+    TFX_FAIL("'tfx.linear' input must have rank >= 1");
+  if (w.getRank() != 2)
+    TFX_FAIL("'tfx.linear' weight must be 2-D [out, in], got ",
+             shapeStr(w.getShape()));
+  if (w.getDimSize(1) != x.getShape().back())
+    TFX_FAIL("'tfx.linear' weight [out, in] = ", shapeStr(w.getShape()),
+             " does not match input features ", x.getShape().back(),
+             " (input shape ", shapeStr(x.getShape()), ")");
+  if (Value bias = adaptor.getBias()) {
+    auto b = ranked(bias);
+    if (!b || b.getRank() != 1 || b.getDimSize(0) != w.getDimSize(0))
+      TFX_FAIL("'tfx.linear' bias must be [", w.getDimSize(0), "], got ",
+               b ? shapeStr(b.getShape()) : std::string("unranked"));
+  }
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = w.getDimSize(0);
+  inferred.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+TFX_INFER(MatMulOp) {
+  auto a = ranked(adaptor.getLhs()), b = ranked(adaptor.getRhs());
+  if (!a || !b)
+    TFX_FAIL("'tfx.matmul' expects ranked tensors");
+  if (a.getRank() < 1 || b.getRank() < 1)
+    TFX_FAIL("'tfx.matmul' operands must have rank >= 1");
+  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
+  bool aVec = as.size() == 1, bVec = bs.size() == 1;
+  if (aVec)
+    as.insert(as.begin(), 1);
+  if (bVec)
+    bs.push_back(1);
+  int64_t k = as.back(), kb = bs[bs.size() - 2];
+  if (k != kb)
+    TFX_FAIL("'tfx.matmul' contraction sizes differ: lhs ", shapeStr(a.getShape()),
+             " rhs ", shapeStr(b.getShape()));
+  auto batch = broadcastShapes(ArrayRef<int64_t>(as).drop_back(2),
+                               ArrayRef<int64_t>(bs).drop_back(2));
+  if (failed(batch))
+    TFX_FAIL("'tfx.matmul' batch dimensions of ", shapeStr(a.getShape()), " and ",
+             shapeStr(b.getShape()), " do not broadcast");
+  SmallVector<int64_t> shape(*batch);
+  if (!aVec)
+    shape.push_back(as[as.size() - 2]);
+  if (!bVec)
+    shape.push_back(bs.back());
+  inferred.push_back(RankedTensorType::get(shape, a.getElementType()));
+  return success();
+}
+
+TFX_INFER(AttentionOp) {
+  auto q = ranked(adaptor.getQ()), k = ranked(adaptor.getK()),
+       v = ranked(adaptor.getV());
+  if (!q || !k || !v)
+    TFX_FAIL("'tfx.attention' expects ranked tensors");
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    TFX_FAIL("'tfx.attention' q, k, v must be 3-D [batch, seq, heads*head_dim]");
+  int64_t heads = adaptor.getNumHeads(), kvHeads = adaptor.getNumKvHeads();
+  if (heads % kvHeads != 0)
+    TFX_FAIL("'tfx.attention' num_heads (", heads,
+             ") must be a multiple of num_kv_heads (", kvHeads, ")");
+  if (q.getDimSize(2) % heads != 0)
+    TFX_FAIL("'tfx.attention' q width ", q.getDimSize(2),
+             " is not divisible by num_heads ", heads);
+  int64_t headDim = q.getDimSize(2) / heads;
+  if (k.getDimSize(2) != kvHeads * headDim || v.getDimSize(2) != kvHeads * headDim)
+    TFX_FAIL("'tfx.attention' k and v width must be num_kv_heads * head_dim = ",
+             kvHeads * headDim, ", got k ", shapeStr(k.getShape()), " v ",
+             shapeStr(v.getShape()));
+  if (k.getDimSize(0) != q.getDimSize(0) || v.getDimSize(0) != q.getDimSize(0))
+    TFX_FAIL("'tfx.attention' batch sizes of q, k, v differ");
+  if (k.getDimSize(1) != v.getDimSize(1))
+    TFX_FAIL("'tfx.attention' k and v sequence lengths differ");
+  if (Value maskValue = adaptor.getMask()) {
+    auto m = ranked(maskValue);
+    if (!m || m.getRank() != 2 || m.getDimSize(0) != q.getDimSize(0) ||
+        m.getDimSize(1) != k.getDimSize(1))
+      TFX_FAIL("'tfx.attention' mask must be [batch, kv_len] = [",
+               q.getDimSize(0), ",", k.getDimSize(1), "]");
+    if (!m.getElementType().isSignlessInteger())
+      TFX_FAIL("'tfx.attention' mask must have an integer or i1 element type");
+  }
+  if (static_cast<int64_t>(adaptor.getWindow()) < 0)
+    TFX_FAIL("'tfx.attention' window must be >= 0");
+  inferred.push_back(q);
+  return success();
+}
+
+static LogicalResult checkNormParam(std::optional<Location> loc, StringRef op,
+                                    StringRef what, RankedTensorType x,
+                                    Value param) {
+  auto p = ranked(param);
+  if (!p || p.getRank() != 1 || p.getDimSize(0) != x.getShape().back())
+    return emitOptionalError(loc, "'tfx.", op, "' ", what, " must be [",
+                             x.getShape().back(), "]");
+  return success();
+}
+
+TFX_INFER(LayerNormOp) {
+  auto x = ranked(adaptor.getInput());
+  if (!x || x.getRank() < 1)
+    TFX_FAIL("'tfx.layer_norm' expects a ranked input of rank >= 1");
+  if (failed(checkNormParam(loc, "layer_norm", "gamma", x, adaptor.getGamma())))
+    return failure();
+  if (adaptor.getBeta() &&
+      failed(checkNormParam(loc, "layer_norm", "beta", x, adaptor.getBeta())))
+    return failure();
+  inferred.push_back(x);
+  return success();
+}
+
+TFX_INFER(RmsNormOp) {
+  auto x = ranked(adaptor.getInput());
+  if (!x || x.getRank() < 1)
+    TFX_FAIL("'tfx.rms_norm' expects a ranked input of rank >= 1");
+  if (failed(checkNormParam(loc, "rms_norm", "gamma", x, adaptor.getGamma())))
+    return failure();
+  inferred.push_back(x);
+  return success();
+}
+
+TFX_INFER(RopeOp) {
+  auto x = ranked(adaptor.getInput());
+  if (!x || x.getRank() != 3)
+    TFX_FAIL("'tfx.rope' input must be 3-D [batch, seq, heads*head_dim]");
+  int64_t heads = adaptor.getNumHeads();
+  if (x.getDimSize(2) % heads != 0)
+    TFX_FAIL("'tfx.rope' width ", x.getDimSize(2),
+             " is not divisible by num_heads ", heads);
+  int64_t headDim = x.getDimSize(2) / heads, rot = adaptor.getRotaryDim();
+  if (rot > headDim || rot % 2 != 0)
+    TFX_FAIL("'tfx.rope' rotary_dim ", rot, " must be even and <= head_dim ",
+             headDim);
+  if (Value p = adaptor.getPositions()) {
+    auto pt = ranked(p);
+    if (!pt || pt.getRank() != 2 || pt.getDimSize(0) != x.getDimSize(0) ||
+        pt.getDimSize(1) != x.getDimSize(1))
+      TFX_FAIL("'tfx.rope' positions must be [batch, seq] = [", x.getDimSize(0),
+               ",", x.getDimSize(1), "]");
+  }
+  inferred.push_back(x);
+  return success();
+}
+
+TFX_INFER(TransposeOp) {
+  auto x = ranked(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPerm();
+  if (!x)
+    TFX_FAIL("'tfx.transpose' expects a ranked tensor");
+  if ((int64_t)perm.size() != x.getRank())
+    TFX_FAIL("'tfx.transpose' perm has ", perm.size(),
+             " entries for an input of rank ", x.getRank());
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= x.getRank() || seen[p])
+      TFX_FAIL("'tfx.transpose' perm is not a permutation of 0..", x.getRank() - 1);
+    seen[p] = true;
+    shape.push_back(x.getDimSize(p));
+  }
+  inferred.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+TFX_INFER(SliceOp) {
+  auto x = ranked(adaptor.getInput());
+  if (!x)
+    TFX_FAIL("'tfx.slice' expects a ranked tensor");
+  ArrayRef<int64_t> offsets = adaptor.getOffsets(), sizes = adaptor.getSizes(),
+                    strides = adaptor.getStrides();
+  int64_t rank = x.getRank();
+  if ((int64_t)offsets.size() != rank || (int64_t)sizes.size() != rank ||
+      (int64_t)strides.size() != rank)
+    TFX_FAIL("'tfx.slice' needs one offset, size and stride per dimension (rank ",
+             rank, ")");
+  for (int64_t i = 0; i < rank; ++i) {
+    if (strides[i] < 1 || offsets[i] < 0 || sizes[i] < 0 ||
+        (sizes[i] > 0 &&
+         offsets[i] + (sizes[i] - 1) * strides[i] >= x.getDimSize(i)))
+      TFX_FAIL("'tfx.slice' dimension ", i, ": offset ", offsets[i], " size ",
+               sizes[i], " stride ", strides[i], " is out of bounds of ",
+               x.getDimSize(i));
+  }
+  inferred.push_back(RankedTensorType::get(sizes, x.getElementType()));
+  return success();
+}
+
+TFX_INFER(ConcatOp) {
+  auto inputs = adaptor.getInputs();
+  if (inputs.empty())
+    TFX_FAIL("'tfx.concat' needs at least one input");
+  auto first = ranked(inputs.front());
+  if (!first)
+    TFX_FAIL("'tfx.concat' expects ranked tensors");
+  int64_t rank = first.getRank(), axis = adaptor.getAxis();
+  if (axis < 0 || axis >= rank)
+    TFX_FAIL("'tfx.concat' axis ", axis, " out of range for rank ", rank);
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value v : inputs) {
+    auto t = ranked(v);
+    if (!t || t.getRank() != rank || t.getElementType() != first.getElementType())
+      TFX_FAIL("'tfx.concat' inputs must share rank and element type");
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis && t.getDimSize(i) != first.getDimSize(i))
+        TFX_FAIL("'tfx.concat' inputs differ in dimension ", i, ": ",
+                 shapeStr(first.getShape()), " vs ", shapeStr(t.getShape()));
+    shape[axis] += t.getDimSize(axis);
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+TFX_INFER(GatherOp) {
+  auto data = ranked(adaptor.getData()), idx = ranked(adaptor.getIndices());
+  if (!data || !idx)
+    TFX_FAIL("'tfx.gather' expects ranked tensors");
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= data.getRank())
+    TFX_FAIL("'tfx.gather' axis ", axis, " out of range for rank ", data.getRank());
+  SmallVector<int64_t> shape(data.getShape().take_front(axis));
+  llvm::append_range(shape, idx.getShape());
+  llvm::append_range(shape, data.getShape().drop_front(axis + 1));
+  inferred.push_back(RankedTensorType::get(shape, data.getElementType()));
+  return success();
+}
+
+TFX_INFER(GatherElementsOp) {
+  auto data = ranked(adaptor.getData()), idx = ranked(adaptor.getIndices());
+  if (!data || !idx)
+    TFX_FAIL("'tfx.gather_elements' expects ranked tensors");
+  int64_t axis = adaptor.getAxis();
+  if (data.getRank() != idx.getRank())
+    TFX_FAIL("'tfx.gather_elements' data and indices must have the same rank");
+  if (axis < 0 || axis >= data.getRank())
+    TFX_FAIL("'tfx.gather_elements' axis ", axis, " out of range");
+  inferred.push_back(RankedTensorType::get(idx.getShape(), data.getElementType()));
+  return success();
+}
+
+TFX_INFER(ReduceOp) {
+  auto x = ranked(adaptor.getInput());
+  if (!x)
+    TFX_FAIL("'tfx.reduce' expects a ranked tensor");
+  SmallVector<bool> reduced(x.getRank(), false);
+  for (int64_t a : adaptor.getAxes()) {
+    if (a < 0 || a >= x.getRank() || reduced[a])
+      TFX_FAIL("'tfx.reduce' axis ", a, " is out of range or repeated");
+    reduced[a] = true;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < x.getRank(); ++i) {
+    if (!reduced[i])
+      shape.push_back(x.getDimSize(i));
+    else if (adaptor.getKeepdims())
+      shape.push_back(1);
+  }
+  inferred.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}

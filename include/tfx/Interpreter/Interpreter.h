@@ -1,0 +1,47 @@
+//===- Interpreter.h - reference interpreter of the tfx dialect -*- C++ -*-===//
+//
+// Executes a `func.func` of tfx ops (plus `arith.constant`) op by op on host
+// tensors, accumulating reductions in double. It is the oracle of every pass
+// and backend: simple and obviously right rather than fast.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFX_INTERPRETER_INTERPRETER_H
+#define TFX_INTERPRETER_INTERPRETER_H
+
+#include "tfx/Support/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <string>
+
+namespace mlir::tfx {
+
+/// Converts between IR element types and host tensors.
+DType dtypeOf(mlir::Type elementType);
+/// Checks that `t` fits `type` (shape and element kind).
+llvm::Error checkTensorType(const Tensor &t, mlir::RankedTensorType type,
+                            llvm::StringRef what);
+
+/// Evaluates one op on concrete operand values (used for constant folding
+/// by the frontends, and by the interpreter itself). Weight ops are not
+/// handled here.
+llvm::Expected<std::vector<Tensor>> evaluateOp(mlir::Operation *op,
+                                               const std::vector<Tensor> &operands);
+
+/// Runs `func` (default: the module's `main`, else its only function).
+/// Inputs and outputs are keyed by their `tfx.name` argument/result
+/// attribute (or `arg<i>` / `result<i>` without one).
+llvm::Expected<std::map<std::string, Tensor>>
+runFunction(mlir::ModuleOp module, const std::map<std::string, Tensor> &inputs,
+            llvm::StringRef funcName = "");
+
+/// Converts an elements attribute (arith.constant value) to a host tensor.
+llvm::Expected<Tensor> tensorFromAttr(mlir::Attribute attr);
+/// Converts a host tensor to a DenseElementsAttr of `type`.
+mlir::DenseElementsAttr attrFromTensor(const Tensor &t, mlir::RankedTensorType type);
+
+} // namespace mlir::tfx
+
+#endif // TFX_INTERPRETER_INTERPRETER_H

@@ -1,0 +1,2 @@
+// Placeholder until the interpreter lands.
+#include "tfx/Interpreter/Interpreter.h"

@@ -1,0 +1,28 @@
+# -*- Python -*-
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "tfx"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tfx_obj_root, "test")
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "Inputs",
+                   "models", "unit", "e2e_helpers"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.tfx_tools_dir, append_path=False)
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%models", config.tfx_models_dir))
+config.substitutions.append(("%shared_models", config.tfx_shared_models_dir))
+config.substitutions.append(("%src", config.tfx_src_root))
+
+if os.path.isdir(config.tfx_shared_models_dir):
+    config.available_features.add("shared-models")
+if os.path.isdir(config.tfx_models_dir):
+    config.available_features.add("tfx-models")

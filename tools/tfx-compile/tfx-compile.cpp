@@ -1,0 +1,107 @@
+//===- tfx-compile.cpp - import, transform and emit a model ---------------===//
+//
+// tfx-compile MODEL --emit=mlir [-o OUT] [--dim NAME=N] [--input-shape NAME=AxB]
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfx/Frontend/Frontend.h"
+#include "tfx/Passes/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::OptionCategory category("tfx-compile options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> emit("emit", cl::desc("What to emit: mlir"),
+                                 cl::init("mlir"), cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' = stdout)"),
+                                       cl::init("-"), cl::cat(category));
+static cl::list<std::string>
+    dims("dim", cl::desc("Size of a symbolic ONNX dimension, NAME=N"),
+         cl::cat(category));
+static cl::list<std::string>
+    inputShapes("input-shape", cl::desc("Static shape of an input, NAME=AxBxC"),
+                cl::cat(category));
+static cl::opt<bool> noRaise("no-raise",
+                             cl::desc("Keep the imported ONNX ops unraised"),
+                             cl::cat(category));
+
+static bool parseShapeOptions(mlir::tfx::ImportOptions &options) {
+  for (const std::string &d : dims) {
+    auto [name, value] = StringRef(d).split('=');
+    int64_t n;
+    if (value.getAsInteger(10, n) || n <= 0) {
+      errs() << "tfx-compile: bad --dim '" << d << "' (expected NAME=N)\n";
+      return false;
+    }
+    options.dims[name] = n;
+  }
+  for (const std::string &s : inputShapes) {
+    auto [name, value] = StringRef(s).split('=');
+    SmallVector<StringRef> parts;
+    value.split(parts, 'x');
+    std::vector<int64_t> shape;
+    for (StringRef p : parts) {
+      int64_t n;
+      if (p.getAsInteger(10, n) || n <= 0) {
+        errs() << "tfx-compile: bad --input-shape '" << s
+               << "' (expected NAME=AxBxC)\n";
+        return false;
+      }
+      shape.push_back(n);
+    }
+    options.inputShapes[name] = shape;
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::AddExtraVersionPrinter(
+      [](raw_ostream &os) { os << "tfx-compile " TFX_VERSION "\n"; });
+  cl::ParseCommandLineOptions(argc, argv,
+                              "tfx-compile: import a transformer and emit it\n");
+
+  mlir::tfx::ImportOptions options;
+  options.raise = !noRaise;
+  if (!parseShapeOptions(options))
+    return 2;
+  if (emit != "mlir") {
+    errs() << "tfx-compile: unknown --emit=" << emit << " (supported: mlir)\n";
+    return 2;
+  }
+
+  mlir::MLIRContext ctx;
+  mlir::DialectRegistry registry;
+  mlir::tfx::registerTfxDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::tfx::importModel(modelPath, ctx, options);
+  if (!module || failed(mlir::verify(*module)))
+    return 1;
+
+  std::string error;
+  auto output = mlir::openOutputFile(outputPath, &error);
+  if (!output) {
+    errs() << "tfx-compile: " << error << "\n";
+    return 1;
+  }
+  module->print(output->os(), mlir::OpPrintingFlags().enableDebugInfo(false));
+  output->keep();
+  return 0;
+}

@@ -1,0 +1,2 @@
+// Placeholder until the interpreter driver lands.
+int main() { return 1; }
