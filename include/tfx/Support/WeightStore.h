@@ -23,6 +23,12 @@ public:
   virtual llvm::Expected<Tensor> load(llvm::StringRef name) = 0;
 };
 
+/// Readers, one per format (lib/Support/SafeTensors.cpp, ONNXWeights.cpp).
+llvm::Expected<std::unique_ptr<WeightSource>>
+openSafeTensorsWeights(llvm::StringRef path);
+/// Initializers (raw_data, typed fields or external data) of an ONNX model.
+llvm::Expected<std::unique_ptr<WeightSource>> openONNXWeights(llvm::StringRef path);
+
 /// Opens (or returns the already opened) weight source for `path`, choosing
 /// the reader by extension.
 llvm::Expected<WeightSource *> openWeightSource(llvm::StringRef path);
