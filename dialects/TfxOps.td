@@ -319,6 +319,20 @@ def Tfx_GatherElementsOp : Tfx_Op<"gather_elements", [Pure, InferTypeOpAdaptor]>
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Tfx_GatherNdOp : Tfx_Op<"gather_nd", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gather slices by index tuples (ONNX GatherND)";
+  let description = [{
+    With `q = indices.shape[-1]` and `b = batch_dims`, the result has shape
+    `indices.shape[:-1] + data.shape[b+q:]`; each index tuple addresses
+    dimensions `b .. b+q-1` of `data` (the first `b` dimensions are shared
+    batch dimensions). Negative indices count from the end.
+  }];
+  let arguments = (ins Tfx_Tensor:$data, Tfx_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs Tfx_Tensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 def Tfx_ReduceOp : Tfx_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
   let summary = "reduce over axes (sum, mean, max, min)";
   let arguments = (ins Tfx_Tensor:$input, Tfx_ReduceKindAttr:$kind,

@@ -366,6 +366,23 @@ TFX_INFER(GatherElementsOp) {
   return success();
 }
 
+TFX_INFER(GatherNdOp) {
+  auto data = ranked(adaptor.getData()), idx = ranked(adaptor.getIndices());
+  if (!data || !idx || idx.getRank() < 1)
+    TFX_FAIL("'tfx.gather_nd' expects ranked tensors, indices of rank >= 1");
+  int64_t b = adaptor.getBatchDims(), q = idx.getShape().back();
+  if (b < 0 || b + q > data.getRank() || b >= idx.getRank())
+    TFX_FAIL("'tfx.gather_nd' batch_dims ", b, " and index depth ", q,
+             " do not fit data of rank ", data.getRank());
+  for (int64_t i = 0; i < b; ++i)
+    if (data.getDimSize(i) != idx.getDimSize(i))
+      TFX_FAIL("'tfx.gather_nd' batch dimension ", i, " differs between data and indices");
+  SmallVector<int64_t> shape(idx.getShape().drop_back());
+  llvm::append_range(shape, data.getShape().drop_front(b + q));
+  inferred.push_back(RankedTensorType::get(shape, data.getElementType()));
+  return success();
+}
+
 TFX_INFER(ReduceOp) {
   auto x = ranked(adaptor.getInput());
   if (!x)
