@@ -1,0 +1,174 @@
+// RUN: tfx-opt %s -split-input-file -verify-diagnostics
+
+func.func @linear_in_features(%x: tensor<2x16x128xf32>, %w: tensor<64x96xf32>) -> tensor<2x16x64xf32> {
+  // expected-error @+2 {{'tfx.linear' weight [out, in] = [64,96] does not match input features 128 (input shape [2,16,128])}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.linear %x, %w : (tensor<2x16x128xf32>, tensor<64x96xf32>) -> tensor<2x16x64xf32>
+  return %y : tensor<2x16x64xf32>
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<8xf32>) -> tensor<4x16xf32> {
+  // expected-error @+2 {{'tfx.linear' bias must be [16], got [8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.linear %x, %w, %b : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<8xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @linear_wrong_result(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+2 {{'tfx.linear' op inferred type(s) 'tensor<4x16xf32>' are incompatible with return type(s) of operation 'tensor<4x8xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.linear %x, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @attention_gqa_ratio(%q: tensor<1x4x96xf32>, %k: tensor<1x4x64xf32>) -> tensor<1x4x96xf32> {
+  // expected-error @+2 {{'tfx.attention' num_heads (3) must be a multiple of num_kv_heads (2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %k, %k {num_heads = 3 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32} : (tensor<1x4x96xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>) -> tensor<1x4x96xf32>
+  return %o : tensor<1x4x96xf32>
+}
+
+// -----
+
+func.func @attention_kv_width(%q: tensor<1x4x128xf32>, %k: tensor<1x4x48xf32>) -> tensor<1x4x128xf32> {
+  // expected-error @+2 {{'tfx.attention' k and v width must be num_kv_heads * head_dim = 64, got k [1,4,48] v [1,4,48]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %k, %k {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32} : (tensor<1x4x128xf32>, tensor<1x4x48xf32>, tensor<1x4x48xf32>) -> tensor<1x4x128xf32>
+  return %o : tensor<1x4x128xf32>
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<2x4x64xf32>, %m: tensor<2x5xi64>) -> tensor<2x4x64xf32> {
+  // expected-error @+2 {{'tfx.attention' mask must be [batch, kv_len] = [2,4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q, %m {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32} : (tensor<2x4x64xf32>, tensor<2x4x64xf32>, tensor<2x4x64xf32>, tensor<2x5xi64>) -> tensor<2x4x64xf32>
+  return %o : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @attention_heads_positive(%q: tensor<2x4x64xf32>) -> tensor<2x4x64xf32> {
+  // expected-error @+1 {{attribute 'num_heads' failed to satisfy constraint}}
+  %o = tfx.attention %q, %q, %q {num_heads = 0 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32} : (tensor<2x4x64xf32>, tensor<2x4x64xf32>, tensor<2x4x64xf32>) -> tensor<2x4x64xf32>
+  return %o : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @layer_norm_gamma(%x: tensor<2x8xf32>, %g: tensor<4xf32>) -> tensor<2x8xf32> {
+  // expected-error @+2 {{'tfx.layer_norm' gamma must be [8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.layer_norm %x, %g {epsilon = 1.0e-5 : f32} : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @rope_rotary_dim(%x: tensor<1x4x64xf32>) -> tensor<1x4x64xf32> {
+  // expected-error @+2 {{'tfx.rope' rotary_dim 48 must be even and <= head_dim 32}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.rope %x {num_heads = 2 : i64, rotary_dim = 48 : i64, theta = 10000.0 : f64} : (tensor<1x4x64xf32>) -> tensor<1x4x64xf32>
+  return %y : tensor<1x4x64xf32>
+}
+
+// -----
+
+func.func @add_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+2 {{'tfx.add' operand shapes [2,3] and [4] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.add %a, %b : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @add_element_types(%a: tensor<2xf32>, %b: tensor<2xi64>) -> tensor<2xf32> {
+  // expected-error @+2 {{'tfx.add' operands have different element types ('f32' vs 'i64')}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.add %a, %b : (tensor<2xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+2 {{'tfx.matmul' contraction sizes differ: lhs [2,3] rhs [4,5]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{element count changes from 6 to 7}}
+  %y = tfx.reshape %a : tensor<2x3xf32> -> tensor<7xf32>
+  return %y : tensor<7xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+2 {{'tfx.transpose' perm is not a permutation of 0..1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.transpose %a, [1, 1] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @slice_bounds(%a: tensor<4x8xf32>) -> tensor<2x4xf32> {
+  // expected-error @+2 {{'tfx.slice' dimension 1: offset 6 size 4 stride 1 is out of bounds of 8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.slice %a {offsets = array<i64: 0, 6>, sizes = array<i64: 2, 4>, strides = array<i64: 1, 1>} : tensor<4x8xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @concat_dims(%a: tensor<2x3xf32>, %b: tensor<3x3xf32>) -> tensor<5x3xf32> {
+  // expected-error @+2 {{'tfx.concat' inputs differ in dimension 0: [2,3] vs [3,3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.concat %a, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<3x3xf32>) -> tensor<5x3xf32>
+  return %y : tensor<5x3xf32>
+}
+
+// -----
+
+func.func @embedding_table(%ids: tensor<2x4xi64>, %t: tensor<10xf32>) -> tensor<2x4x10xf32> {
+  // expected-error @+2 {{'tfx.embedding' table must be 2-D [rows, dim], got [10]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tfx.embedding %ids, %t : (tensor<2x4xi64>, tensor<10xf32>) -> tensor<2x4x10xf32>
+  return %y : tensor<2x4x10xf32>
+}
+
+// -----
+
+func.func @weight_transposed_rank() -> tensor<2x3x4xf32> {
+  // expected-error @+1 {{'transposed' applies to 2-D weights only, got rank 3}}
+  %w = tfx.weight "w" transposed : tensor<2x3x4xf32>
+  return %w : tensor<2x3x4xf32>
+}
+
+// -----
+
+func.func @softmax_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{axis 2 out of range for rank 2}}
+  %y = tfx.softmax %a {axis = 2 : i64} : tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @expand_shape(%a: tensor<3x2xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{cannot broadcast}}
+  %y = tfx.expand %a : tensor<3x2xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
