@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: lit (dialect, frontends,
+# passes, end-to-end numerics) and the GoogleTest unit tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./tools/install-deps.sh
+./tools/build.sh
+ninja -C build check-tfx
