@@ -1,2 +1,2 @@
-// Placeholder until the interpreter lands.
+//===- Interpreter.cpp - run a function of tfx ops ------------------------===//
 #include "tfx/Interpreter/Interpreter.h"

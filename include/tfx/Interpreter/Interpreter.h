@@ -29,6 +29,12 @@ llvm::Error checkTensorType(const Tensor &t, mlir::RankedTensorType type,
 /// handled here.
 llvm::Expected<std::vector<Tensor>> evaluateOp(mlir::Operation *op,
                                                const std::vector<Tensor> &operands);
+/// evaluateOp without copying the operands (every op has one result).
+llvm::Expected<Tensor> evaluateOpOn(mlir::Operation *op,
+                                    llvm::ArrayRef<const Tensor *> operands);
+
+/// A location as a user reads it: `file:line:col`, `'name' (file:line:col)`.
+std::string formatLocation(mlir::Location loc);
 
 /// Runs `func` (default: the module's `main`, else its only function).
 /// Inputs and outputs are keyed by their `tfx.name` argument/result
