@@ -32,8 +32,8 @@ static std::string nameOf(DictionaryAttr attrs, const char *fallback, unsigned n
   return fallback + std::to_string(n);
 }
 
-static llvm::Expected<func::FuncOp> findFunction(ModuleOp module,
-                                                 llvm::StringRef funcName) {
+llvm::Expected<func::FuncOp>
+mlir::tfx::findEntryFunction(ModuleOp module, llvm::StringRef funcName) {
   if (!funcName.empty()) {
     if (auto func = module.lookupSymbol<func::FuncOp>(funcName))
       return func;
@@ -48,6 +48,13 @@ static llvm::Expected<func::FuncOp> findFunction(ModuleOp module,
     return makeError("the module has several functions and none is named "
                      "'main'; name the one to run");
   return *funcs.begin();
+}
+
+std::vector<std::string> mlir::tfx::inputNames(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (unsigned n = 0; n < func.getNumArguments(); ++n)
+    names.push_back(nameOf(func.getArgAttrDict(n), "arg", n));
+  return names;
 }
 
 namespace {
@@ -125,7 +132,7 @@ static llvm::Error opError(Operation *op, llvm::Error err) {
 llvm::Expected<std::map<std::string, Tensor>>
 mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inputs,
                        llvm::StringRef funcName) {
-  auto found = findFunction(module, funcName);
+  auto found = findEntryFunction(module, funcName);
   if (!found)
     return found.takeError();
   func::FuncOp func = *found;
@@ -136,10 +143,9 @@ mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inp
 
   // Bind the inputs by name, checking each against its argument type.
   llvm::DenseMap<Value, TensorRef> values;
-  std::vector<std::string> argNames;
+  std::vector<std::string> argNames = inputNames(func);
   for (unsigned n = 0; n < func.getNumArguments(); ++n) {
-    std::string name = nameOf(func.getArgAttrDict(n), "arg", n);
-    argNames.push_back(name);
+    const std::string &name = argNames[n];
     auto type = dyn_cast<RankedTensorType>(func.getArgument(n).getType());
     if (!type)
       return makeError("argument '" + name + "' is not a ranked tensor");

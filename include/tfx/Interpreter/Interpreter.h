@@ -43,6 +43,12 @@ llvm::Expected<std::map<std::string, Tensor>>
 runFunction(mlir::ModuleOp module, const std::map<std::string, Tensor> &inputs,
             llvm::StringRef funcName = "");
 
+/// The function runFunction runs: `funcName`, else `main`, else the only one.
+llvm::Expected<mlir::func::FuncOp> findEntryFunction(mlir::ModuleOp module,
+                                                     llvm::StringRef funcName = "");
+/// Input names of `func` in argument order (`tfx.name` or `arg<i>`).
+std::vector<std::string> inputNames(mlir::func::FuncOp func);
+
 /// Converts an elements attribute (arith.constant value) to a host tensor.
 llvm::Expected<Tensor> tensorFromAttr(mlir::Attribute attr);
 /// Converts a host tensor to a DenseElementsAttr of `type`.
