@@ -46,7 +46,12 @@ enum {
   TFX_CPU_AVX512DQ = 1u << 7,
   TFX_CPU_AVX512VL = 1u << 8,
   TFX_CPU_AVX512VNNI = 1u << 9,
-  TFX_CPU_AVX512BF16 = 1u << 10
+  TFX_CPU_AVX512BF16 = 1u << 10,
+  /* Sapphire Rapids and later; a runtime refuses bits it does not know. */
+  TFX_CPU_AVX512FP16 = 1u << 11,
+  TFX_CPU_AMX_TILE = 1u << 12,
+  TFX_CPU_AMX_INT8 = 1u << 13,
+  TFX_CPU_AMX_BF16 = 1u << 14
 };
 
 /* Services the runtime lends generated code for one call. */
