@@ -61,8 +61,9 @@ static tfx_status *check_count(const tfx_artifact_entry *entry,
     used += (size_t)snprintf(names + used, sizeof(names) - used, "%s'%s'",
                              k ? ", " : "", list[k].name);
   return tfx__status(TFX_STATUS_INVALID_ARGUMENT,
-                     "entry '%s' takes %d %ss (%s), got %d", entry->name,
-                     (int)expected, kind, names, (int)actual);
+                     "entry '%s' takes %d %s%s (%s), got %d", entry->name,
+                     (int)expected, kind, expected == 1 ? "" : "s", names,
+                     (int)actual);
 }
 
 static void *take_scratch(tfx_model *model) {
