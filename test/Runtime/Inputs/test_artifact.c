@@ -100,7 +100,11 @@ static const tfx_artifact_entry entries[] __attribute__((used)) = {
 
 #if defined(TFX_TEST_EXTERNAL)
 #define WEIGHTS 0
+#ifdef TFX_TEST_WEIGHTS_FILE
+#define WEIGHTS_FILE TFX_TEST_WEIGHTS_FILE
+#else
 #define WEIGHTS_FILE "test_external.weights"
+#endif
 #else
 #define WEIGHTS (const uint8_t *)weight_values
 #define WEIGHTS_FILE 0
