@@ -1,7 +1,9 @@
 // Times ONNX Runtime (onnxruntime-node, CPU) on one model:
 //   node ort_time.js MODEL.onnx THREADS RUNS [SEQ]
 // Feeds input_ids (deterministic ids) and an all-ones attention_mask of
-// [1, SEQ]; prints one JSON line {"threads", "median_ms", "min_ms"}.
+// [1, SEQ], or for a model with inputs a and b (a GEMM microbenchmark) two
+// [SEQ, SEQ] f32 matrices; prints one JSON line {"threads", "median_ms",
+// "min_ms"}.
 // NODE_PATH must name the node_modules folder holding onnxruntime-node.
 const ort = require('onnxruntime-node');
 
@@ -16,10 +18,19 @@ async function main() {
   });
   const ids = new BigInt64Array(seq), mask = new BigInt64Array(seq).fill(1n);
   for (let k = 0; k < seq; ++k) ids[k] = BigInt((k * 7919) % 30522);
+  const matrix = () => {
+    const values = new Float32Array(seq * seq);
+    for (let k = 0; k < values.length; ++k) values[k] = ((k * 37) % 101) / 101;
+    return new ort.Tensor('float32', values, [seq, seq]);
+  };
   const all = {
     input_ids: new ort.Tensor('int64', ids, [1, seq]),
     attention_mask: new ort.Tensor('int64', mask, [1, seq]),
   };
+  if (session.inputNames.includes('a')) {
+    all.a = matrix();
+    all.b = matrix();
+  }
   const feeds = {};
   for (const name of session.inputNames) {
     if (!(name in all)) throw new Error(`unexpected model input '${name}'`);

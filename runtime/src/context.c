@@ -1,10 +1,13 @@
 /*===- context.c - the thread pool behind tfx_exec_env.parallel_for --------===*
  *
  * One job at a time: the dispatching thread publishes (body, count), wakes
- * the workers, takes chunks of indices itself, then waits for the workers
- * to finish. Workers spin briefly before sleeping because generated code
- * issues many short parallel loops per call, and a condition-variable
- * wake-up costs tens of microseconds each time.
+ * the workers, and takes chunks of indices itself. A worker joins the job
+ * only while it is open; once the dispatcher has seen every index taken it
+ * closes the job and waits for the workers that joined. So a worker that
+ * the OS has not scheduled yet (a busy machine) costs nothing: the
+ * dispatcher does its share. Workers spin briefly before sleeping because
+ * generated code issues many short parallel loops per call, and a
+ * condition-variable wake-up costs tens of microseconds each time.
  *===----------------------------------------------------------------------===*/
 #include "internal.h"
 
@@ -36,9 +39,10 @@ struct tfx_context {
   int64_t count;
   int64_t chunk;
 
-  /* Accessed with atomics. */
+  /* Accessed with atomics; `open` and joining `active` under `mutex`. */
   int64_t next;       /* first index not yet taken */
-  int32_t pending;    /* workers still on the current job */
+  int32_t active;     /* workers that joined the current job, not done */
+  int32_t open;       /* workers may still join the current job */
   uint64_t generation;
   int32_t shutdown;
 };
@@ -81,11 +85,16 @@ static void *worker_main(void *arg) {
       return NULL;
     }
     seen = ctx->generation;
+    int join = ctx->open;
+    if (join)
+      __atomic_add_fetch(&ctx->active, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ctx->mutex);
+    if (!join)
+      continue; /* woke after the dispatcher finished the job alone */
 
     run_chunks(ctx);
 
-    if (__atomic_sub_fetch(&ctx->pending, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (__atomic_sub_fetch(&ctx->active, 1, __ATOMIC_ACQ_REL) == 0) {
       pthread_mutex_lock(&ctx->mutex);
       pthread_cond_signal(&ctx->done);
       pthread_mutex_unlock(&ctx->mutex);
@@ -190,29 +199,33 @@ void tfx_context_parallel_for(tfx_context *ctx, int64_t count,
   int64_t chunk = count / ((int64_t)ctx->num_threads * 4);
   if (chunk < 1)
     chunk = 1;
-  int32_t helpers = ctx->num_workers;
 
   pthread_mutex_lock(&ctx->mutex);
   ctx->body = body;
   ctx->closure = closure;
   ctx->count = count;
   ctx->chunk = chunk;
+  ctx->open = 1;
   __atomic_store_n(&ctx->next, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&ctx->pending, helpers, __ATOMIC_RELAXED);
+  __atomic_store_n(&ctx->active, 0, __ATOMIC_RELAXED);
   __atomic_add_fetch(&ctx->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&ctx->wake);
   pthread_mutex_unlock(&ctx->mutex);
 
   run_chunks(ctx);
 
+  /* Every index is taken: no one else may join; wait for those who did. */
+  pthread_mutex_lock(&ctx->mutex);
+  ctx->open = 0;
+  pthread_mutex_unlock(&ctx->mutex);
   int spins = 0;
-  while (__atomic_load_n(&ctx->pending, __ATOMIC_ACQUIRE) != 0 &&
+  while (__atomic_load_n(&ctx->active, __ATOMIC_ACQUIRE) != 0 &&
          spins < TFX_SPIN_LIMIT) {
     cpu_relax();
     ++spins;
   }
   pthread_mutex_lock(&ctx->mutex);
-  while (__atomic_load_n(&ctx->pending, __ATOMIC_ACQUIRE) != 0)
+  while (__atomic_load_n(&ctx->active, __ATOMIC_ACQUIRE) != 0)
     pthread_cond_wait(&ctx->done, &ctx->mutex);
   pthread_mutex_unlock(&ctx->mutex);
   pthread_mutex_unlock(&ctx->dispatch);
