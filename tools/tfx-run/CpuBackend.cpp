@@ -10,6 +10,15 @@
 
 #include "tfx/runtime.h"
 
+#ifdef TFX_HAVE_CODEGEN
+#include "tfx/Codegen/Codegen.h"
+#include "tfx/Codegen/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/SourceMgr.h"
+#endif
+
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
@@ -223,15 +232,42 @@ static std::string describe(const tfx_artifact_tensor &t) {
 }
 
 /// Compiles a model into a shared object in `dir` through the CPU code
-/// generator; returns its path.
-static Expected<std::string> compileToSharedObject(StringRef modelPath,
-                                                   const ImportOptions &,
-                                                   StringRef dir) {
+/// generator (for this machine, weights embedded); returns its path.
+static Expected<std::string>
+compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
+                      StringRef dir) {
+#ifdef TFX_HAVE_CODEGEN
+  MLIRContext ctx;
+  DialectRegistry registry;
+  registerTfxDialects(registry);
+  registerCodegenDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  // Import and compile errors name their op or tensor on stderr, as the
+  // interpreter's do.
+  SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+  OwningOpRef<ModuleOp> module = importModel(modelPath, ctx, importOptions);
+  if (!module || failed(verify(*module)))
+    return createStringError(inconvertibleErrorCode(),
+                             "could not import '%s'", modelPath.str().c_str());
+  CompileOptions options;
+  options.kind = ArtifactKind::SharedObject;
+  options.weights = WeightsMode::Embed;
+  SmallString<128> base(dir);
+  sys::path::append(base, "model");
+  auto files = compileToArtifact(*module, base, options);
+  if (!files)
+    return files.takeError();
+  return files->artifact;
+#else
+  (void)importOptions;
   (void)dir;
   return createStringError(inconvertibleErrorCode(),
                            "cannot compile '%s' for the CPU: this build has "
                            "no CPU code generator; pass a .so artifact",
                            modelPath.str().c_str());
+#endif
 }
 
 Expected<std::map<std::string, Tensor>>
