@@ -17,7 +17,7 @@ def Tfx_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
 // Weights
 //===----------------------------------------------------------------------===//
 
-def Tfx_WeightOp : Tfx_Op<"weight", [Pure, ConstantLike]> {
+def Tfx_WeightOp : Tfx_Op<"weight", [Pure]> {
   let summary = "a named weight tensor of the model's weight file";
   let description = [{
     Refers to the tensor `name` of the file named by the enclosing module's
