@@ -1,6 +1,16 @@
 //===- Raise.cpp - raise decomposed math into tfx ops ---------------------===//
+//
+// The driver: every raising pattern in one greedy rewrite. Patterns live in
+// RaiseLayers.cpp (linear, embedding, activations, norms), RaiseRope.cpp and
+// RaiseAttention.cpp; the pipeline runs canonicalize + cse afterwards to drop
+// what became dead.
+//
+//===----------------------------------------------------------------------===//
 
+#include "RaiseUtils.h"
 #include "tfx/Passes/Passes.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::tfx {
 #define GEN_PASS_DEF_TFXRAISE
@@ -12,6 +22,17 @@ using namespace mlir::tfx;
 
 namespace {
 struct TfxRaisePass : mlir::tfx::impl::TfxRaiseBase<TfxRaisePass> {
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    raise::populateRaiseActivationPatterns(patterns);
+    raise::populateRaiseNormPatterns(patterns);
+    raise::populateRaiseRopePatterns(patterns);
+    raise::populateRaiseAttentionPatterns(patterns);
+    raise::populateRaiseLinearPatterns(patterns);
+    ReshapeOp::getCanonicalizationPatterns(patterns, &getContext());
+    TransposeOp::getCanonicalizationPatterns(patterns, &getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
 };
 } // namespace
