@@ -1,9 +1,12 @@
 //===- tfx-compile.cpp - import, transform and emit a model ---------------===//
 //
 // tfx-compile MODEL --emit=mlir [-o OUT] [--dim NAME=N] [--input-shape NAME=AxB]
+// tfx-compile MODEL --target cpu -o NAME [--emit=obj|so|lib]
+//             [--weights embed|external] [--cpu=native|cascadelake|...]
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfx/Codegen/Codegen.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Passes/Passes.h"
 
@@ -22,8 +25,26 @@ using namespace llvm;
 static cl::OptionCategory category("tfx-compile options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL"),
                                       cl::Required, cl::cat(category));
-static cl::opt<std::string> emit("emit", cl::desc("What to emit: mlir"),
-                                 cl::init("mlir"), cl::cat(category));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("What to emit: mlir; with --target cpu: obj (default), so, lib"),
+         cl::init(""), cl::cat(category));
+static cl::opt<std::string> target("target",
+                                   cl::desc("Compile for a target: cpu"),
+                                   cl::init(""), cl::cat(category));
+static cl::opt<std::string> cpu("cpu",
+                                cl::desc("Target CPU: native (default), cascadelake, "
+                                         "skylake-avx512, x86-64-v3, x86-64-v2, ..."),
+                                cl::init("native"), cl::cat(category));
+static cl::opt<std::string>
+    weightsMode("weights",
+                cl::desc("Weights: embed (in the artifact, default) or external "
+                         "(NAME.weights beside it)"),
+                cl::init("embed"), cl::cat(category));
+static cl::opt<bool> noKernels("no-kernels",
+                               cl::desc("Plain linalg lowering, without the "
+                                        "tiled/vectorized CPU kernels"),
+                               cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' = stdout)"),
                                        cl::init("-"), cl::cat(category));
 static cl::list<std::string>
@@ -77,8 +98,43 @@ int main(int argc, char **argv) {
   options.raise = !noRaise;
   if (!parseShapeOptions(options))
     return 2;
-  if (emit != "mlir") {
-    errs() << "tfx-compile: unknown --emit=" << emit << " (supported: mlir)\n";
+  mlir::tfx::CompileOptions compile;
+  if (target.empty()) {
+    if (!emit.empty() && emit != "mlir") {
+      errs() << "tfx-compile: unknown --emit=" << emit
+             << " (supported: mlir; obj, so and lib need --target cpu)\n";
+      return 2;
+    }
+  } else if (target == "cpu") {
+    if (emit.empty() || emit == "obj")
+      compile.kind = mlir::tfx::ArtifactKind::Object;
+    else if (emit == "so")
+      compile.kind = mlir::tfx::ArtifactKind::SharedObject;
+    else if (emit == "lib")
+      compile.kind = mlir::tfx::ArtifactKind::StaticLibrary;
+    else {
+      errs() << "tfx-compile: unknown --emit=" << emit
+             << " for --target cpu (supported: obj, so, lib)\n";
+      return 2;
+    }
+    if (weightsMode == "embed")
+      compile.weights = mlir::tfx::WeightsMode::Embed;
+    else if (weightsMode == "external")
+      compile.weights = mlir::tfx::WeightsMode::External;
+    else {
+      errs() << "tfx-compile: unknown --weights=" << weightsMode
+             << " (supported: embed, external)\n";
+      return 2;
+    }
+    if (outputPath == "-") {
+      errs() << "tfx-compile: --target cpu needs -o NAME (writes NAME.o/.so/.a "
+                "and NAME.h)\n";
+      return 2;
+    }
+    compile.cpu = cpu;
+    compile.kernels = !noKernels;
+  } else {
+    errs() << "tfx-compile: unknown --target=" << target << " (supported: cpu)\n";
     return 2;
   }
 
@@ -94,6 +150,22 @@ int main(int argc, char **argv) {
       mlir::tfx::importModel(modelPath, ctx, options);
   if (!module || failed(mlir::verify(*module)))
     return 1;
+
+  if (target == "cpu") {
+    // NAME may carry the extension of what it names.
+    StringRef base = outputPath;
+    for (StringRef ext : {".o", ".so", ".a"})
+      if (base.ends_with(ext)) {
+        base = base.drop_back(ext.size());
+        break;
+      }
+    auto files = mlir::tfx::compileToArtifact(*module, base, compile);
+    if (!files) {
+      errs() << "tfx-compile: " << toString(files.takeError()) << "\n";
+      return 1;
+    }
+    return 0;
+  }
 
   std::string error;
   auto output = mlir::openOutputFile(outputPath, &error);

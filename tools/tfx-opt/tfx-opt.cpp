@@ -1,5 +1,6 @@
 //===- tfx-opt.cpp - the tfx optimizer driver -----------------------------===//
 
+#include "tfx/Codegen/Passes.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Passes/Passes.h"
 
@@ -15,6 +16,8 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   mlir::tfx::registerTfxPasses();
   mlir::tfx::registerTfxPipelines();
+  mlir::tfx::registerCodegenDialects(registry);
+  mlir::tfx::registerCodegenPasses();
   llvm::cl::AddExtraVersionPrinter(
       [](llvm::raw_ostream &os) { os << "tfx-opt " TFX_VERSION "\n"; });
   return mlir::asMainReturnCode(

@@ -1,0 +1,96 @@
+//===- Lowering.h - shared state of tfx-lower-to-linalg ---------*- C++ -*-===//
+//
+// The op lowerings (Lower*.cpp) see one entry function at a time through
+// FuncLowering: its ABI arguments, the module's weight plan, the error
+// status it returns, and the options of the pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFX_CODEGEN_CPU_LOWERING_H
+#define TFX_CODEGEN_CPU_LOWERING_H
+
+#include "WeightPlan.h"
+
+#include "tfx/Dialect/Tfx.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tfx {
+
+/// Function attribute of a lowered entry: {name, inputs, outputs}, each
+/// tensor a {name, type} dictionary, for the descriptor and header.
+inline constexpr llvm::StringLiteral kEntryAttr = "tfx.entry";
+/// Function attribute: bytes of scratch memory the entry needs.
+inline constexpr llvm::StringLiteral kScratchBytesAttr = "tfx.scratch_bytes";
+/// Number of leading ABI arguments before the inputs: env, weights, scratch.
+inline constexpr unsigned kNumAbiArgs = 3;
+
+struct LoweringOptions {
+  bool kernels = false;
+  int64_t panel = 16;
+  int64_t vectorWidth = 16;
+};
+
+/// Where a weight-like value comes from.
+struct WeightRef {
+  Attribute source; ///< StringAttr (weight file tensor) or ElementsAttr
+  bool transposed = false;
+  RankedTensorType type;
+};
+
+class FuncLowering {
+public:
+  FuncLowering(func::FuncOp func, WeightPlan &plan, const LoweringOptions &options)
+      : func(func), plan(plan), options(options) {}
+
+  func::FuncOp func;
+  WeightPlan &plan;
+  const LoweringOptions &options;
+
+  Value env() { return func.getArgument(0); }
+  Value weights() { return func.getArgument(1); }
+  Value scratch() { return func.getArgument(2); }
+
+  /// The weight behind `value` when it is a tfx.weight or a constant that
+  /// belongs in the blob (large and not a splat).
+  std::optional<WeightRef> weightSource(Value value);
+  /// `ref` packed in `layout`, as a tensor viewing the blob.
+  Value weightTensor(Location loc, const WeightRef &ref, WeightLayout layout);
+
+  /// Makes the entry return a nonzero status when `flag` (i1) is true.
+  void addErrorFlag(OpBuilder &b, Location loc, Value flag);
+
+private:
+  llvm::DenseMap<unsigned, Value> views;
+};
+
+/// Lowers one tfx op of an entry function; the result replaces its only
+/// result. Failures carry a diagnostic.
+FailureOr<Value> lowerTfxOp(FuncLowering &fl, OpBuilder &b, Operation *op);
+
+// The families, one file each.
+FailureOr<Value> lowerElementwiseOp(FuncLowering &fl, OpBuilder &b, Operation *op);
+FailureOr<Value> lowerShapeOp(FuncLowering &fl, OpBuilder &b, Operation *op);
+FailureOr<Value> lowerNNOp(FuncLowering &fl, OpBuilder &b, Operation *op);
+FailureOr<Value> lowerAttention(FuncLowering &fl, OpBuilder &b, AttentionOp op);
+
+/// The kernels (with `kernels`): return failure() without a diagnostic
+/// when the op does not fit, so that the linalg lowering takes it.
+FailureOr<Value> lowerLinearKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
+FailureOr<Value> lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
+                                      AttentionOp op);
+FailureOr<Value> lowerNormKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
+
+} // namespace mlir::tfx
+
+
+namespace mlir::tfx {
+/// i1: attention mask element `m` (any type) keeps its key.
+Value maskKeeps(OpBuilder &b, Location loc, Value m);
+/// i1: key index `key` is visible from query index `query` (both index)
+/// under the causal flag and window; `offset` is kv_len - q_len.
+Value causalWindowVisible(OpBuilder &b, Location loc, Value query, Value key,
+                          int64_t offset, bool causal, int64_t window);
+} // namespace mlir::tfx
+
+#endif // TFX_CODEGEN_CPU_LOWERING_H

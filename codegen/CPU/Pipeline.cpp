@@ -1,0 +1,71 @@
+//===- Pipeline.cpp - the CPU pipeline from tfx to the LLVM dialect -------===//
+
+#include "tfx/Codegen/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::tfx::registerCodegenDialects(DialectRegistry &registry) {
+  // Bufferization, tiling and LLVM conversion work through interfaces that
+  // the dialects register as extensions.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+}
+
+void mlir::tfx::buildCpuPipeline(OpPassManager &pm,
+                                 const CpuPipelineOptions &options) {
+  TfxLowerToLinalgOptions lowering;
+  lowering.kernels = options.kernels;
+  lowering.vectorWidth = options.vectorWidth;
+  pm.addPass(createTfxLowerToLinalg(lowering));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createTfxCpuTileGenerics());
+
+  // Entries have no tensor arguments or results left: bufferize bodies only.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = false;
+  bufferize.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createTfxCpuAssignScratch());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createTfxCpuOutlineParallel());
+  pm.addPass(createTfxCpuExpandMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createTfxCpuLowerDispatch());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::tfx::registerCodegenPasses() {
+  registerTfxCodegenPasses();
+  PassPipelineRegistration<>(
+      "tfx-cpu-codegen",
+      "Lower a tfx module to the LLVM dialect for the CPU (AVX-512 kernels)",
+      [](OpPassManager &pm) { buildCpuPipeline(pm, CpuPipelineOptions()); });
+}

@@ -1,0 +1,139 @@
+//===- WeightBlob.cpp - the bytes of a module's weight blob ---------------===//
+
+#include "WeightBlob.h"
+
+#include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/WeightStore.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/Support/Endian.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::tfx;
+
+uint64_t mlir::tfx::weightsChecksum(llvm::ArrayRef<uint8_t> bytes) {
+  uint64_t hash = 14695981039346656037ull;
+  size_t whole = bytes.size() / 8;
+  for (size_t w = 0; w < whole; ++w) {
+    hash ^= llvm::support::endian::read64le(bytes.data() + w * 8);
+    hash *= 1099511628211ull;
+  }
+  if (size_t rest = bytes.size() % 8) {
+    uint8_t last[8] = {0};
+    std::memcpy(last, bytes.data() + whole * 8, rest);
+    hash ^= llvm::support::endian::read64le(last);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+/// A constant as a host Tensor (floats as f32, integers as int64).
+static llvm::Expected<Tensor> tensorFromElements(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  Tensor t;
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  Type element = type.getElementType();
+  if (isa<FloatType>(element)) {
+    t.dtype = DType::F32;
+    for (APFloat v : attr.getValues<APFloat>()) {
+      bool lost;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      t.f.push_back(v.convertToFloat());
+    }
+    if ((int64_t)t.f.size() == type.getNumElements())
+      return t;
+  } else if (isa<IntegerType>(element)) {
+    t.dtype = DType::I64;
+    bool isBool = element.isInteger(1);
+    for (APInt v : attr.getValues<APInt>())
+      t.i.push_back(isBool ? (int64_t)v.getZExtValue() : v.getSExtValue());
+    if ((int64_t)t.i.size() == type.getNumElements())
+      return t;
+  }
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "cannot read a constant of type %s",
+                                 "(unsupported)");
+}
+
+/// Stores element `k` of `t` in `element`'s encoding at `out`.
+static void storeElement(const Tensor &t, int64_t k, Type element, uint8_t *out) {
+  if (element.isF32()) {
+    float v = t.isFloat() ? t.f[k] : (float)t.i[k];
+    std::memcpy(out, &v, 4);
+  } else if (element.isF16() || element.isBF16()) {
+    APFloat v(t.isFloat() ? t.f[k] : (float)t.i[k]);
+    bool lost;
+    v.convert(element.isF16() ? APFloat::IEEEhalf() : APFloat::BFloat(),
+              APFloat::rmNearestTiesToEven, &lost);
+    uint16_t bits = (uint16_t)v.bitcastToAPInt().getZExtValue();
+    std::memcpy(out, &bits, 2);
+  } else {
+    int64_t v = t.isFloat() ? (int64_t)t.f[k] : t.i[k];
+    unsigned bytes = element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
+    if (element.isInteger(1))
+      v = v != 0;
+    std::memcpy(out, &v, bytes); // little-endian: the low bytes
+  }
+}
+
+llvm::Expected<std::vector<uint8_t>> mlir::tfx::packWeights(ModuleOp module,
+                                                            const WeightPlan &plan) {
+  std::vector<uint8_t> blob(plan.size(), 0);
+  auto weightsFile = module->getAttrOfType<StringAttr>(kWeightsAttr);
+  for (const WeightSlot &slot : plan.slots()) {
+    llvm::Expected<Tensor> data = llvm::createStringError(
+        llvm::inconvertibleErrorCode(), "unknown weight source");
+    std::string what;
+    if (auto name = dyn_cast<StringAttr>(slot.source)) {
+      what = "weight '" + name.str() + "'";
+      if (!weightsFile)
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       "%s: the module has no '%s' attribute",
+                                       what.c_str(), kWeightsAttr.data());
+      data = loadWeight(weightsFile.getValue(), name.getValue(), slot.transposed);
+    } else if (auto elements = dyn_cast<ElementsAttr>(slot.source)) {
+      what = "a constant";
+      data = tensorFromElements(elements);
+    }
+    if (!data)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s: %s",
+                                     what.c_str(),
+                                     llvm::toString(data.takeError()).c_str());
+    ArrayRef<int64_t> shape = slot.type.getShape();
+    if (data->shape != std::vector<int64_t>(shape.begin(), shape.end()))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(), "%s has shape %s, the IR expects %s",
+          what.c_str(), data->shapeString().c_str(),
+          Tensor{DType::F32, std::vector<int64_t>(shape.begin(), shape.end()), {}, {}}
+              .shapeString()
+              .c_str());
+    Type element = slot.type.getElementType();
+    int64_t size = WeightPlan::elementBytes(element);
+    uint8_t *base = blob.data() + slot.offset;
+    switch (slot.layout) {
+    case WeightLayout::Plain:
+      for (int64_t k = 0, n = data->numElements(); k < n; ++k)
+        storeElement(*data, k, element, base + k * size);
+      break;
+    case WeightLayout::PanelsNK:
+    case WeightLayout::PanelsKN: {
+      // packed[nb][k][p] = W[nb*P + p][k] (NK) or W[k][nb*P + p] (KN).
+      bool nk = slot.layout == WeightLayout::PanelsNK;
+      int64_t n = nk ? shape[0] : shape[1], kDim = nk ? shape[1] : shape[0];
+      int64_t p = slot.panel, out = 0;
+      for (int64_t nb = 0; nb < n / p; ++nb)
+        for (int64_t k = 0; k < kDim; ++k)
+          for (int64_t j = 0; j < p; ++j, ++out) {
+            int64_t col = nb * p + j;
+            int64_t source = nk ? col * kDim + k : k * n + col;
+            storeElement(*data, source, element, base + out * size);
+          }
+      break;
+    }
+    }
+  }
+  return blob;
+}
