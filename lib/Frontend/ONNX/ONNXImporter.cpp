@@ -53,9 +53,13 @@ FailureOr<Value> Importer::get(llvm::StringRef name) {
   OValue &v = it->second;
   if (v.value)
     return v.value;
-  // Materialize at the top of the function, where every use can see it.
+  // Materialize at the top of the function, where every use can see it, in
+  // first-use order.
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&func.getBody().front());
+  if (lastMaterialized)
+    b.setInsertionPointAfter(lastMaterialized);
+  else
+    b.setInsertionPointToStart(&func.getBody().front());
   Location l = NameLoc::get(b.getStringAttr(name));
   if (!v.weightName.empty()) {
     v.value = WeightOp::create(b, l, v.type, v.weightName, false).getResult();
@@ -67,6 +71,7 @@ FailureOr<Value> Importer::get(llvm::StringRef name) {
     error() << "value '" << name << "' has no definition";
     return failure();
   }
+  lastMaterialized = v.value.getDefiningOp();
   return v.value;
 }
 
@@ -165,8 +170,9 @@ FailureOr<std::vector<int64_t>> Importer::constInts(int i, llvm::StringRef what)
 LogicalResult Importer::convertNode(const onnx::NodeProto &node) {
   current = &node;
   std::string label = node.name().empty() ? node.op_type() : node.name();
+  // The node name for readers of the IR, the file for diagnostics.
   nodeLoc = NameLoc::get(b.getStringAttr(label),
-                         NameLoc::get(b.getStringAttr(node.op_type())));
+                         FileLineColLoc::get(&ctx, path, 0, 0));
   if (!node.domain().empty() && node.domain() != "ai.onnx") {
     error() << "operator domain '" << node.domain()
             << "' is not supported (only the default ONNX domain)";

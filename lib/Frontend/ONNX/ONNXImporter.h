@@ -93,6 +93,7 @@ private:
   llvm::StringMap<OValue> values;
   llvm::DenseMap<Value, const Tensor *> constantOfValue;
   const onnx::NodeProto *current = nullptr;
+  Operation *lastMaterialized = nullptr;
   Location nodeLoc = UnknownLoc::get(&ctx);
 };
 

@@ -74,7 +74,9 @@ ModelBuilder::detectPrefix(llvm::ArrayRef<llvm::StringRef> prefixes,
 }
 
 Location ModelBuilder::loc(llvm::StringRef scope) {
-  return NameLoc::get(b.getStringAttr(scope));
+  // The module path for readers of the IR, the weight file for diagnostics.
+  return NameLoc::get(b.getStringAttr(scope),
+                      FileLineColLoc::get(&ctx, weightsPath, 0, 0));
 }
 
 FailureOr<Value> ModelBuilder::optionalWeight(llvm::StringRef name,

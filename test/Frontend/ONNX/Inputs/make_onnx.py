@@ -20,9 +20,9 @@ def folding():
     # y = Reshape(x @ W + b, Concat(Shape(x)[0:2], [2, 16])) : the target
     # shape is computed from shapes only and must fold to a static reshape.
     rng = np.random.default_rng(0)
-    w = numpy_helper.from_array(rng.standard_normal((8, 32)).astype(np.float32), "W")
-    b = numpy_helper.from_array(rng.standard_normal((32,)).astype(np.float32), "b")
-    tail = numpy_helper.from_array(np.array([2, 16], np.int64), "tail")
+    w = numpy_helper.from_array(rng.standard_normal((8, 96)).astype(np.float32), "W")
+    b = numpy_helper.from_array(rng.standard_normal((96,)).astype(np.float32), "b")
+    tail = numpy_helper.from_array(np.array([2, 48], np.int64), "tail")
     nodes = [
         helper.make_node("Gemm", ["x2", "W", "b"], ["g"], name="proj"),
         helper.make_node("Shape", ["x"], ["s"], name="shape"),
