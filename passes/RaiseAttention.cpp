@@ -292,6 +292,9 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
         return failure();
       meaning = *m;
     }
+    // V may be computed after the softmax; the merged output is dominated by
+    // every operand.
+    rewriter.setInsertionPoint(out);
     auto attn = createInferred<AttentionOp>(
         rewriter, out.getLoc(), q->base, k->base, v->base, meaning.padding,
         (uint64_t)heads, (uint64_t)k->heads, llvm::APFloat((float)scale),

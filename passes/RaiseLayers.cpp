@@ -296,6 +296,11 @@ struct RaiseRmsNorm : OpRewritePattern<ReduceOp> {
     Value x;
     if (!isLastAxisMean(op) || !isSquareOf(op.getInput(), x))
       return failure();
+    // x - mean(x) is a layer norm's centering: leave it to RaiseLayerNorm.
+    if (auto sub = x.getDefiningOp<SubOp>())
+      if (auto m = sub.getRhs().getDefiningOp<ReduceOp>())
+        if (isLastAxisMean(m) && m.getInput() == sub.getLhs())
+          return failure();
     auto root = matchRootOfMeanPlusEps(op);
     if (!root)
       return failure();
