@@ -1,11 +1,290 @@
 //===- GemmKernel.cpp - register-blocked GEMM with fused epilogues --------===//
+//
+// C[M, N] = A[M, K] B + bias, then a chain of elementwise ops (GELU, a
+// residual add, ...) applied while C is still in registers. B is a weight,
+// packed at compile time into panels of NR = 2 vectors of columns
+// ([N/NR][K][NR]) so that the inner loop streams it linearly. The loop nest:
+//
+//   forall column block j (the runtime's thread pool):
+//     for row block i of MR rows:
+//       acc[MR][NR] = bias                       (MR x 2 vector registers)
+//       for k: acc[r][:] += broadcast(A[i+r, k]) * B[j, k, :]
+//       acc = epilogue(acc); C[i.., j*NR..] = acc
+//
+// MR x 2 accumulators, 2 B vectors and a broadcast fit the 32 vector
+// registers of AVX-512 with MR = 8; a panel of B (K x NR floats) stays in L2
+// while every row block of A streams past it.
+//
+//===----------------------------------------------------------------------===//
 
+#include "Elementwise.h"
+#include "KernelBuilders.h"
+#include "LinalgBuilders.h"
 #include "Lowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tfx;
 
-FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &, OpBuilder &,
-                                              Operation *) {
-  return failure();
+namespace {
+/// An elementwise op applied to the GEMM's result in registers.
+struct EpilogueStep {
+  enum Kind { Unary, Full, Row, Scalar, Self };
+  Operation *op = nullptr;
+  unsigned chainOperand = 0; ///< operand index of the running value
+  Kind kind = Unary;
+  Value other; ///< [M, N], [N] or a scalar, prepared before the loops
+};
+
+struct GemmPlan {
+  Value lhs; ///< [M, K]
+  WeightRef weight;
+  WeightLayout layout = WeightLayout::PanelsNK;
+  Value bias; ///< [N] or null
+  int64_t m = 0, n = 0, k = 0;
+  SmallVector<EpilogueStep> epilogue;
+  Operation *last = nullptr; ///< the op whose result the kernel computes
+};
+} // namespace
+
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+static bool isF32Tensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+/// Whether `user` can run on the GEMM result `value` in registers.
+static std::optional<EpilogueStep> fusibleStep(Operation *user, Value value,
+                                               int64_t n) {
+  if (!isa<SiluOp, ReluOp, SigmoidOp, TanhOp, ErfOp, ExpOp, LogOp, SqrtOp,
+           RsqrtOp, ReciprocalOp, NegOp, AbsOp, GeluOp, AddOp, SubOp, MulOp,
+           DivOp, MaxOp, MinOp>(user) ||
+      user->getResult(0).getType() != value.getType())
+    return std::nullopt;
+  EpilogueStep step;
+  step.op = user;
+  if (user->getNumOperands() == 1)
+    return step;
+  Value lhs = user->getOperand(0), rhs = user->getOperand(1);
+  if (lhs == rhs) {
+    step.kind = EpilogueStep::Self;
+    return step;
+  }
+  step.chainOperand = lhs == value ? 0 : 1;
+  Value other = step.chainOperand == 0 ? rhs : lhs;
+  if (!isF32Tensor(other))
+    return std::nullopt;
+  auto shape = cast<RankedTensorType>(other.getType()).getShape();
+  auto full = cast<RankedTensorType>(value.getType()).getShape();
+  ArrayRef<int64_t> trimmed = shape;
+  while (!trimmed.empty() && trimmed.front() == 1)
+    trimmed = trimmed.drop_front();
+  if (shape == full)
+    step.kind = EpilogueStep::Full;
+  else if (product(shape) == 1)
+    step.kind = EpilogueStep::Scalar;
+  else if (trimmed.size() == 1 && trimmed[0] == n)
+    step.kind = EpilogueStep::Row;
+  else
+    return std::nullopt;
+  step.other = other;
+  return step;
+}
+
+static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
+  GemmPlan plan;
+  Value x, w;
+  if (auto linear = dyn_cast<LinearOp>(op)) {
+    x = linear.getInput();
+    w = linear.getWeight();
+    plan.bias = linear.getBias();
+    plan.layout = WeightLayout::PanelsNK;
+  } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    x = matmul.getLhs();
+    w = matmul.getRhs();
+    plan.layout = WeightLayout::PanelsKN;
+    if (cast<RankedTensorType>(x.getType()).getRank() < 2)
+      return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  std::optional<WeightRef> ref = fl.weightSource(w);
+  if (!ref || ref->type.getRank() != 2 || !isF32Tensor(x) ||
+      !isF32Tensor(op->getResult(0)) || !ref->type.getElementType().isF32() ||
+      (plan.bias && !isF32Tensor(plan.bias)))
+    return std::nullopt;
+  ArrayRef<int64_t> xShape = cast<RankedTensorType>(x.getType()).getShape();
+  plan.weight = *ref;
+  plan.k = xShape.back();
+  plan.m = product(xShape.drop_back());
+  plan.n = plan.layout == WeightLayout::PanelsNK ? ref->type.getDimSize(0)
+                                                 : ref->type.getDimSize(1);
+  if (plan.n % fl.options.vectorWidth || plan.m == 0 || plan.k == 0)
+    return std::nullopt;
+  plan.lhs = x;
+  // Absorb the elementwise ops that only consume the running result.
+  Value value = op->getResult(0);
+  plan.last = op;
+  while (value.hasOneUse()) {
+    std::optional<EpilogueStep> step =
+        fusibleStep(*value.getUsers().begin(), value, plan.n);
+    if (!step)
+      break;
+    plan.epilogue.push_back(*step);
+    plan.last = step->op;
+    value = step->op->getResult(0);
+  }
+  return plan;
+}
+
+FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
+                                              Operation *op) {
+  std::optional<GemmPlan> plan = planGemm(fl, op);
+  if (!plan)
+    return failure();
+  // Every operand of the chain dominates its last op: build there.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(plan->last);
+  Location loc = op->getLoc();
+  int64_t vw = fl.options.vectorWidth;
+  int64_t m = plan->m, n = plan->n, k = plan->k;
+  int64_t vectors = n % (2 * vw) == 0 ? 2 : 1, nr = vectors * vw;
+  int64_t mr = std::min<int64_t>(vw == 16 ? 8 : 4, m);
+  int64_t unroll = k % 4 == 0 ? 4 : 1;
+  Type f32 = b.getF32Type();
+
+  Value lhs = reshapeTo(b, loc, plan->lhs, {m, k});
+  Value packed = fl.weightTensor(loc, plan->weight, plan->layout, nr);
+  Value bias = plan->bias ? reshapeTo(b, loc, plan->bias, {n}) : Value();
+  for (EpilogueStep &step : plan->epilogue) {
+    if (step.kind == EpilogueStep::Full)
+      step.other = reshapeTo(b, loc, step.other, {m, n});
+    else if (step.kind == EpilogueStep::Row)
+      step.other = reshapeTo(b, loc, step.other, {n});
+    else if (step.kind == EpilogueStep::Scalar)
+      step.other = tensor::ExtractOp::create(
+          b, loc, reshapeTo(b, loc, step.other, {}), ValueRange{});
+  }
+
+  auto microKernel = [&](OpBuilder &b, Location loc, Value block, Value col0,
+                         Value row0, int64_t rows, Value tile) -> Value {
+    auto vecType = VectorType::get({vw}, f32);
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v) {
+        if (bias) {
+          Value col = arith::AddIOp::create(b, loc, col0, indexConstant(b, loc, v * vw));
+          init.push_back(readVector(b, loc, bias, col, vw));
+        } else {
+          init.push_back(constantOf(b, loc, vecType, 0.0));
+        }
+      }
+    SmallVector<Value> rowIndex;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIndex.push_back(arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r)));
+    auto kLoop = scf::ForOp::create(
+        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k),
+        indexConstant(b, loc, unroll), init,
+        [&](OpBuilder &b, Location loc, Value k0, ValueRange accs) {
+          SmallVector<Value> acc(accs);
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value kk = u ? (Value)arith::AddIOp::create(b, loc, k0, indexConstant(b, loc, u))
+                         : k0;
+            SmallVector<Value> bv;
+            for (int64_t v = 0; v < vectors; ++v)
+              bv.push_back(readVector(b, loc, packed,
+                                      {block, kk, indexConstant(b, loc, v * vw)}, vw));
+            for (int64_t r = 0; r < rows; ++r) {
+              Value a = tensor::ExtractOp::create(b, loc, lhs, ValueRange{rowIndex[r], kk});
+              Value av = splat(b, loc, a, vw);
+              for (int64_t v = 0; v < vectors; ++v)
+                acc[r * vectors + v] =
+                    vector::FMAOp::create(b, loc, av, bv[v], acc[r * vectors + v]);
+            }
+          }
+          scf::YieldOp::create(b, loc, acc);
+        });
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v) {
+        Value value = kLoop.getResult(r * vectors + v);
+        Value col = arith::AddIOp::create(b, loc, col0, indexConstant(b, loc, v * vw));
+        for (const EpilogueStep &step : plan->epilogue) {
+          SmallVector<Value> args;
+          Value other;
+          switch (step.kind) {
+          case EpilogueStep::Unary:
+            break;
+          case EpilogueStep::Self:
+            other = value;
+            break;
+          case EpilogueStep::Full:
+            other = readVector(b, loc, step.other, {rowIndex[r], col}, vw);
+            break;
+          case EpilogueStep::Row:
+            other = readVector(b, loc, step.other, col, vw);
+            break;
+          case EpilogueStep::Scalar:
+            other = splat(b, loc, step.other, vw);
+            break;
+          }
+          if (step.kind == EpilogueStep::Unary)
+            args.push_back(value);
+          else if (step.chainOperand == 0)
+            args.append({value, other});
+          else
+            args.append({other, value});
+          value = *emitElementwise(b, loc, step.op, args);
+        }
+        Value tileCol = indexConstant(b, loc, v * vw);
+        tile = writeVector(b, loc, value, tile, {rowIndex[r], tileCol});
+      }
+    return tile;
+  };
+
+  Value out = emptyTensor(b, loc, {m, n}, f32);
+  Value result = buildParallel(
+      b, loc, n / nr, out,
+      [&](OpBuilder &b, Location loc, Value block, Value shared) -> ParallelTile {
+        Value col0 = arith::MulIOp::create(b, loc, block, indexConstant(b, loc, nr));
+        SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), col0};
+        SmallVector<OpFoldResult> sizes = {b.getIndexAttr(m), b.getIndexAttr(nr)};
+        SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
+        Value tile = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+        int64_t full = m / mr * mr;
+        if (full > 0) {
+          auto rowLoop = scf::ForOp::create(
+              b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, full),
+              indexConstant(b, loc, mr), ValueRange{tile},
+              [&](OpBuilder &b, Location loc, Value row0, ValueRange iter) {
+                scf::YieldOp::create(
+                    b, loc, microKernel(b, loc, block, col0, row0, mr, iter[0]));
+              });
+          tile = rowLoop.getResult(0);
+        }
+        if (m % mr)
+          tile = microKernel(b, loc, block, col0, indexConstant(b, loc, full),
+                             m % mr, tile);
+        return ParallelTile{tile, offsets, sizes};
+      });
+
+  Value final = reshapeTo(
+      b, loc, result, cast<RankedTensorType>(plan->last->getResult(0).getType()).getShape());
+  // The absorbed ops go now; the caller replaces and erases `op` itself.
+  if (plan->last != op) {
+    plan->last->getResult(0).replaceAllUsesWith(final);
+    for (const EpilogueStep &step : llvm::reverse(plan->epilogue)) {
+      fl.erased.insert(step.op);
+      step.op->erase();
+    }
+  }
+  return final;
 }

@@ -55,9 +55,9 @@ std::optional<WeightRef> FuncLowering::weightSource(Value value) {
 }
 
 Value FuncLowering::weightTensor(Location loc, const WeightRef &ref,
-                                 WeightLayout layout) {
+                                 WeightLayout layout, int64_t panel) {
   unsigned slot = plan.getOrAdd(ref.source, ref.transposed, ref.type, layout,
-                                options.panel);
+                                panel ? panel : options.panel);
   if (Value view = views.lookup(slot))
     return view;
   const WeightSlot &s = plan.slots()[slot];
@@ -243,6 +243,8 @@ struct LowerToLinalgPass
     }
     OpBuilder b(f.getContext());
     for (Operation *op : ops) {
+      if (fl.erased.contains(op))
+        continue;
       b.setInsertionPoint(op);
       if (op->getNumResults() != 1)
         return op->emitError("expected one result");

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::tfx {
 
@@ -54,11 +55,16 @@ public:
   /// The weight behind `value` when it is a tfx.weight or a constant that
   /// belongs in the blob (large and not a splat).
   std::optional<WeightRef> weightSource(Value value);
-  /// `ref` packed in `layout`, as a tensor viewing the blob.
-  Value weightTensor(Location loc, const WeightRef &ref, WeightLayout layout);
+  /// `ref` packed in `layout` (panels of `panel` columns, the option's
+  /// when 0), as a tensor viewing the blob.
+  Value weightTensor(Location loc, const WeightRef &ref, WeightLayout layout,
+                     int64_t panel = 0);
 
   /// Makes the entry return a nonzero status when `flag` (i1) is true.
   void addErrorFlag(OpBuilder &b, Location loc, Value flag);
+
+  /// Ops a kernel absorbed (and erased) ahead of the lowering loop.
+  llvm::DenseSet<Operation *> erased;
 
 private:
   llvm::DenseMap<unsigned, Value> views;
