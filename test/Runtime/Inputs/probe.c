@@ -47,7 +47,7 @@ static void describe(const tfx_model *model) {
   printf("model '%s' (target %s, %u entries, %llu bytes of weights%s)\n",
          a->model_name, a->target_cpu, (unsigned)a->num_entries,
          (unsigned long long)a->weights_size,
-         a->weights ? ", embedded" : ", sidecar");
+         a->weights ? ", embedded" : a->weights_file ? ", sidecar" : "");
   for (int32_t e = 0; e < tfx_model_num_entries(model); ++e) {
     const tfx_artifact_entry *entry = tfx_model_entry(model, e);
     printf("  %s(", entry->name);
