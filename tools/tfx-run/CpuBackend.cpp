@@ -42,10 +42,10 @@ cl::OptionCategory &cpuBackendOptions() {
   return category;
 }
 
-static cl::opt<int> numThreads(
-    "threads",
-    cl::desc("Threads running the compiled code (0 = the cores available)"),
-    cl::init(0), cl::cat(cpuBackendOptions()));
+// `--threads` is taken out of the command line by tfx-run's main: libLLVM
+// already registers a hidden option of that name.
+static int numThreads = 0;
+void setCpuThreads(int threads) { numThreads = threads; }
 static cl::opt<int> benchRuns(
     "bench", cl::desc("Time N runs after a warm-up; print 'median <x> ms'"),
     cl::value_desc("N"), cl::init(0), cl::cat(cpuBackendOptions()));

@@ -20,9 +20,14 @@
 
 namespace mlir::tfx {
 
-/// The options only the CPU backend reads (--threads, --bench), for
+/// The options only the CPU backend reads (--bench), for
 /// cl::HideUnrelatedOptions.
 llvm::cl::OptionCategory &cpuBackendOptions();
+
+/// Threads of the runtime's pool (0 = the cores available). Set by the
+/// driver from --threads, which it parses itself: libLLVM already owns a
+/// cl::opt of that name.
+void setCpuThreads(int threads);
 
 /// Runs MODEL's entry (`main`, else the first) on `inputs` by name and
 /// returns its outputs by name. Inputs the entry does not take are noted on
