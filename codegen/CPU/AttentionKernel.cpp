@@ -1,11 +1,247 @@
 //===- AttentionKernel.cpp - flash-style attention loop nest --------------===//
+//
+// Scores never exist as a [seq, seq] buffer: each task takes QB query rows
+// of one head and walks the keys in blocks of one vector (16 keys),
+// keeping per row the running maximum m, the running sum l of
+// exp(s - m) and the output accumulator o[head_dim] in registers (online
+// softmax). Per key block:
+//
+//   s[r][:]  = scale * sum_d q[r, d] * K^T[d, keys]   (K^T packed per head)
+//   s        = -inf where the causal/window/padding masks hide a key
+//   m'       = max(m, max(s)); alpha = exp(m - m'); p = exp(s - m')
+//   l        = l * alpha + sum(p);  o = o * alpha + sum_j p_j v[j, :]
+//
+// and at the end out = o / l (zeros for a row that saw no key, as
+// tfx.attention defines). Tasks are (batch, head, query block) on the
+// runtime's thread pool.
+//
+//===----------------------------------------------------------------------===//
 
+#include "Elementwise.h"
+#include "KernelBuilders.h"
+#include "LinalgBuilders.h"
 #include "Lowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::tfx;
 
-FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &, OpBuilder &,
-                                                 AttentionOp) {
-  return failure();
+FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
+                                                 AttentionOp op) {
+  auto qType = cast<RankedTensorType>(op.getQ().getType());
+  auto kType = cast<RankedTensorType>(op.getK().getType());
+  int64_t vw = fl.options.vectorWidth;
+  if (qType.getRank() != 3 || kType.getRank() != 3 || !qType.hasStaticShape() ||
+      !kType.hasStaticShape() || !qType.getElementType().isF32() ||
+      !kType.getElementType().isF32() ||
+      !cast<RankedTensorType>(op.getV().getType()).getElementType().isF32())
+    return failure();
+  int64_t batch = qType.getDimSize(0), sq = qType.getDimSize(1);
+  int64_t sk = kType.getDimSize(1);
+  int64_t heads = (int64_t)op.getNumHeads(), kvHeads = (int64_t)op.getNumKvHeads();
+  int64_t headDim = qType.getDimSize(2) / heads, group = heads / kvHeads;
+  if (sk % vw || headDim % vw || sk == 0 || sq == 0)
+    return failure();
+  Value mask = op.getMask();
+  if (mask && !cast<RankedTensorType>(mask.getType()).getElementType().isIntOrFloat())
+    return failure();
+  bool causal = op.getCausal();
+  int64_t window = (int64_t)op.getWindow();
+  double scale = op.getScale().convertToDouble();
+  // Rows per task: their accumulators (headDim / vw vectors each) must
+  // leave registers for the scores and a row of V.
+  int64_t chunks = headDim / vw;
+  int64_t qb = std::max<int64_t>(1, std::min<int64_t>(8, 16 / chunks));
+  while (sq % qb)
+    --qb;
+  int64_t queryBlocks = sq / qb;
+
+  Location loc = op.getLoc();
+  Type f32 = b.getF32Type(), i64 = b.getI64Type();
+  auto vecType = VectorType::get({vw}, f32);
+  auto idxVecType = VectorType::get({vw}, i64);
+
+  // K^T per kv head: [B, KvH, D, Sk], so that a vector holds 16 keys.
+  Value k4 = reshapeTo(b, loc, op.getK(), {batch, sk, kvHeads, headDim});
+  Value ktInit = emptyTensor(b, loc, {batch, kvHeads, headDim, sk}, f32);
+  Value kt = linalg::TransposeOp::create(b, loc, k4, ktInit,
+                                         ArrayRef<int64_t>{0, 2, 3, 1})
+                 .getResult()[0];
+  Value q = op.getQ(), v = op.getV();
+  Value out = emptyTensor(b, loc, qType.getShape(), f32);
+  // i1 memory holds a byte per element, but a vector<16xi1> load reads
+  // bits: widen a boolean mask to bytes first.
+  if (mask && cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1)) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    mask = buildElementwise(b, loc, type.clone(b.getI8Type()), mask,
+                            [](OpBuilder &nb, Location l, ValueRange args) {
+                              return (Value)arith::ExtUIOp::create(
+                                  nb, l, nb.getI8Type(), args[0]);
+                            });
+  }
+
+  Value result = buildParallel(
+      b, loc, batch * heads * queryBlocks, out,
+      [&](OpBuilder &b, Location loc, Value task, Value shared) -> ParallelTile {
+        auto idx = [&](int64_t c) { return indexConstant(b, loc, c); };
+        Value bi = arith::DivUIOp::create(b, loc, task, idx(heads * queryBlocks));
+        Value h = arith::RemUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, task, idx(queryBlocks)), idx(heads));
+        Value row0 = arith::MulIOp::create(
+            b, loc, arith::RemUIOp::create(b, loc, task, idx(queryBlocks)), idx(qb));
+        Value g = arith::DivUIOp::create(b, loc, h, idx(group));
+        Value qCol0 = arith::MulIOp::create(b, loc, h, idx(headDim));
+        Value vCol0 = arith::MulIOp::create(b, loc, g, idx(headDim));
+        SmallVector<Value> rows;
+        for (int64_t r = 0; r < qb; ++r)
+          rows.push_back(arith::AddIOp::create(b, loc, row0, idx(r)));
+
+        Value negInf = constantOf(b, loc, f32, -INFINITY);
+        Value zero = constantOf(b, loc, f32, 0.0);
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < qb; ++r)
+          init.push_back(negInf); // m
+        for (int64_t r = 0; r < qb; ++r)
+          init.push_back(zero); // l
+        for (int64_t r = 0; r < qb * chunks; ++r)
+          init.push_back(constantOf(b, loc, vecType, 0.0)); // o
+        SmallVector<int64_t> lanes;
+        for (int64_t l = 0; l < vw; ++l)
+          lanes.push_back(l);
+        Value iota = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(idxVecType, ArrayRef<int64_t>(lanes)));
+
+        auto keyLoop = scf::ForOp::create(
+            b, loc, idx(0), idx(sk), idx(vw), init,
+            [&](OpBuilder &b, Location loc, Value key0, ValueRange state) {
+              SmallVector<Value> m(state.take_front(qb));
+              SmallVector<Value> l(state.slice(qb, qb));
+              SmallVector<Value> o(state.drop_front(2 * qb));
+              // Scores of qb rows against vw keys.
+              SmallVector<Value> s(qb, constantOf(b, loc, vecType, 0.0));
+              for (int64_t d = 0; d < headDim; ++d) {
+                Value kv = readVector(b, loc, kt, {bi, g, idx(d), key0}, vw);
+                Value col = arith::AddIOp::create(b, loc, qCol0, idx(d));
+                for (int64_t r = 0; r < qb; ++r) {
+                  Value qs = tensor::ExtractOp::create(b, loc, q,
+                                                       ValueRange{bi, rows[r], col});
+                  s[r] = vector::FMAOp::create(b, loc, splat(b, loc, qs, vw), kv, s[r]);
+                }
+              }
+              // Visibility of the keys, shared by the rows up to the
+              // causal/window part.
+              Value keys = arith::AddIOp::create(
+                  b, loc,
+                  splat(b, loc, arith::IndexCastOp::create(b, loc, i64, key0), vw), iota);
+              Value keep;
+              if (mask) {
+                Value mv = readVector(b, loc, mask, {bi, key0}, vw);
+                keep = maskKeeps(b, loc, mv);
+              }
+              Value scaleVec = constantOf(b, loc, vecType, scale);
+              Value negInfVec = constantOf(b, loc, vecType, -INFINITY);
+              Value zeroVec = constantOf(b, loc, vecType, 0.0);
+              SmallVector<Value> p(qb);
+              for (int64_t r = 0; r < qb; ++r) {
+                Value visible = keep;
+                if (causal || window > 0) {
+                  Value pos = arith::IndexCastOp::create(
+                      b, loc, i64,
+                      arith::AddIOp::create(b, loc, rows[r], idx(sk - sq)));
+                  Value posVec = splat(b, loc, pos, vw);
+                  Value vis;
+                  if (causal)
+                    vis = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, keys,
+                                                posVec);
+                  if (window > 0) {
+                    Value shifted = arith::AddIOp::create(
+                        b, loc, keys, constantOf(b, loc, idxVecType, (double)window));
+                    Value inWindow = arith::CmpIOp::create(
+                        b, loc, arith::CmpIPredicate::sgt, shifted, posVec);
+                    vis = vis ? (Value)arith::AndIOp::create(b, loc, vis, inWindow)
+                              : inWindow;
+                  }
+                  visible = visible ? (Value)arith::AndIOp::create(b, loc, visible, vis)
+                                    : vis;
+                }
+                Value scores = arith::MulFOp::create(b, loc, s[r], scaleVec);
+                if (visible)
+                  scores = arith::SelectOp::create(b, loc, visible, scores, negInfVec);
+                Value blockMax = vector::ReductionOp::create(
+                    b, loc, vector::CombiningKind::MAXIMUMF, scores);
+                Value mNew = arith::MaximumFOp::create(b, loc, m[r], blockMax);
+                // With every key so far hidden, m stays -inf: shift by 0.
+                Value hidden = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                                     mNew, negInf);
+                Value shift = arith::SelectOp::create(b, loc, hidden, zero, mNew);
+                Value e = math::ExpOp::create(
+                    b, loc, arith::SubFOp::create(b, loc, scores, splat(b, loc, shift, vw)));
+                p[r] = visible ? (Value)arith::SelectOp::create(b, loc, visible, e, zeroVec)
+                               : e;
+                Value wasHidden = arith::CmpFOp::create(
+                    b, loc, arith::CmpFPredicate::OEQ, m[r], negInf);
+                Value alpha = arith::SelectOp::create(
+                    b, loc, wasHidden, zero,
+                    math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m[r], shift)));
+                Value blockSum = vector::ReductionOp::create(
+                    b, loc, vector::CombiningKind::ADD, p[r]);
+                l[r] = arith::AddFOp::create(
+                    b, loc, arith::MulFOp::create(b, loc, l[r], alpha), blockSum);
+                Value alphaVec = splat(b, loc, alpha, vw);
+                for (int64_t c = 0; c < chunks; ++c)
+                  o[r * chunks + c] =
+                      arith::MulFOp::create(b, loc, o[r * chunks + c], alphaVec);
+                m[r] = mNew;
+              }
+              // o += p_j * v[j, :], one key at a time, its row loaded once.
+              for (int64_t j = 0; j < vw; ++j) {
+                Value key = arith::AddIOp::create(b, loc, key0, idx(j));
+                SmallVector<Value> vRow;
+                for (int64_t c = 0; c < chunks; ++c)
+                  vRow.push_back(readVector(
+                      b, loc, v,
+                      {bi, key, arith::AddIOp::create(b, loc, vCol0, idx(c * vw))}, vw));
+                for (int64_t r = 0; r < qb; ++r) {
+                  Value pj = vector::ExtractOp::create(b, loc, p[r], ArrayRef<int64_t>{j});
+                  Value pv = splat(b, loc, pj, vw);
+                  for (int64_t c = 0; c < chunks; ++c)
+                    o[r * chunks + c] =
+                        vector::FMAOp::create(b, loc, pv, vRow[c], o[r * chunks + c]);
+                }
+              }
+              SmallVector<Value> next(m);
+              next.append(l);
+              next.append(o);
+              scf::YieldOp::create(b, loc, next);
+            });
+
+        SmallVector<OpFoldResult> offsets = {bi, row0, qCol0};
+        SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(qb),
+                                           b.getIndexAttr(headDim)};
+        SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+        Value tile = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({qb, headDim}, f32), shared, offsets, sizes,
+            strides);
+        for (int64_t r = 0; r < qb; ++r) {
+          Value l = keyLoop.getResult(qb + r);
+          Value any = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+          Value inv = arith::SelectOp::create(
+              b, loc, any,
+              arith::DivFOp::create(b, loc, constantOf(b, loc, f32, 1.0), l), zero);
+          Value invVec = splat(b, loc, inv, vw);
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value value = arith::MulFOp::create(
+                b, loc, keyLoop.getResult(2 * qb + r * chunks + c), invVec);
+            tile = writeVector(b, loc, value, tile, {idx(r), idx(c * vw)});
+          }
+        }
+        return ParallelTile{tile, offsets, sizes};
+      });
+  return result;
 }
