@@ -29,3 +29,12 @@ write(prefix + ".ref.safetensors", {"output.y": ("F32", [4, 3], y)})
 write(prefix + ".bad.safetensors", {"input.x": ("F32", [4, 2], x[:8])})
 write(prefix + ".int.safetensors", {"input.x": ("I64", [4, 3], list(range(12)))})
 write(prefix + ".missing.safetensors", {"input.ids": ("I64", [2], [0, 1])})
+
+# The embed-model example: ids and float64-numpy probabilities, and a
+# reference with one value off by 1e-3.
+probs = [0.34922099, 0.31554522, 0.33523379, 0.37789694, 0.35258508, 0.26951797,
+         0.24943189, 0.74383909, 0.00672902, 0.22934706, 0.44830639, 0.32234655]
+write(prefix + ".ids.safetensors", {"input.ids": ("I64", [1, 4], [1, 5, 2, 7])})
+write(prefix + ".probs.safetensors", {"output.probs": ("F32", [1, 4, 3], probs)})
+write(prefix + ".off.safetensors",
+      {"output.probs": ("F32", [1, 4, 3], probs[:4] + [probs[4] + 1e-3] + probs[5:])})
