@@ -138,11 +138,6 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
   if (failed(pm.run(module)))
     return error("CPU code generation failed (see the diagnostics above)");
 
-  if (const char *dump = getenv("TFX_DUMP")) {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(dump, ec);
-    module->print(os);
-  }
   FailureOr<WeightPlan> plan = WeightPlan::load(module);
   if (failed(plan))
     return error("the weight plan is malformed");
