@@ -490,8 +490,25 @@ static FailureOr<Value> lowerRope(OpBuilder &b, RopeOp op) {
       Value pos = arith::SIToFPOp::create(nb, l, nb.getF32Type(), p);
       Value f = tensor::ExtractOp::create(nb, l, freqTable, ValueRange{pairIndex});
       Value angle = arith::MulFOp::create(nb, l, pos, f);
-      c = math::CosOp::create(nb, l, angle);
-      s = math::SinOp::create(nb, l, angle);
+      // The f32 approximations of cos/sin reduce their argument in f32,
+      // which loses ~|angle| * 2^-24 for large positions: reduce it to
+      // [-pi, pi] in f64 first (the f32 angle itself is what HF computes).
+      Type f64 = nb.getF64Type();
+      Value wide = arith::ExtFOp::create(nb, l, f64, angle);
+      Value turns = math::FloorOp::create(
+          nb, l,
+          arith::AddFOp::create(
+              nb, l,
+              arith::MulFOp::create(nb, l, wide,
+                                    constantOf(nb, l, f64, 0.15915494309189535)),
+              constantOf(nb, l, f64, 0.5)));
+      Value reduced = arith::SubFOp::create(
+          nb, l, wide,
+          arith::MulFOp::create(nb, l, turns,
+                                constantOf(nb, l, f64, 6.283185307179586)));
+      Value small = arith::TruncFOp::create(nb, l, nb.getF32Type(), reduced);
+      c = math::CosOp::create(nb, l, small);
+      s = math::SinOp::create(nb, l, small);
     }
     if (!t.isF32()) {
       c = emitCast(nb, l, c, t);

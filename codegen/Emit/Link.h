@@ -8,7 +8,8 @@
 namespace mlir::tfx {
 
 /// Links `objectPath` into the shared object `outputPath` with lld's ELF
-/// driver (no system linker, no libraries: the artifact needs none).
+/// driver (no system linker, no libraries: the artifact needs none), in a
+/// forked child so that the caller's process state stays untouched.
 llvm::Error linkSharedObject(llvm::StringRef objectPath, llvm::StringRef outputPath);
 
 /// Writes a static library holding the one object file.
