@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The sanitizer job: builds the runtime and the frontends with AddressSanitizer
+# and UndefinedBehaviorSanitizer (build-asan/) and runs the unit tests (readers,
+# interpreter, runtime) and the importers on good and broken models.
+# Any sanitizer report fails the job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTFX_ENABLE_SANITIZERS=ON -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit >/dev/null
+ninja -C build-asan tfx-unittests tfx-compile tfx-test-models
+bin=build-asan/bin
+$bin/tfx-unittests --gtest_brief=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+models=build-asan/models
+for m in "$models"/*-test; do
+  $bin/tfx-compile "$m" --emit=mlir -o "$tmp/m.mlir"
+done
+if [ -d ../shared/models ]; then
+  for onnx in ../shared/models/*/model.*.onnx; do
+    $bin/tfx-compile "$onnx" --emit=mlir -o "$tmp/m.mlir"
+  done
+fi
+# Broken inputs must fail cleanly (exit 1), not crash (a sanitizer abort).
+head -c 3000 "$models/gpt2-test/model.safetensors" > "$tmp/trunc.safetensors"
+mkdir -p "$tmp/trunc" && cp "$models/gpt2-test/config.json" "$tmp/trunc/" &&
+  cp "$tmp/trunc.safetensors" "$tmp/trunc/model.safetensors"
+printf 'not an onnx model' > "$tmp/bad.onnx"
+for bad in "$tmp/trunc" "$tmp/bad.onnx"; do
+  set +e
+  $bin/tfx-compile "$bad" --emit=mlir -o "$tmp/out.mlir" 2>/dev/null
+  rc=$?
+  set -e
+  if [ "$rc" -ne 1 ]; then
+    echo "sanitize: tfx-compile $bad exited with $rc (expected 1)"
+    exit 1
+  fi
+done
+echo "sanitize: ASan+UBSan job passed"
