@@ -1,9 +1,10 @@
 //===- Raise.cpp - raise decomposed math into tfx ops ---------------------===//
 //
 // The driver: every raising pattern in one greedy rewrite. Patterns live in
-// RaiseLayers.cpp (linear, embedding, activations, norms), RaiseRope.cpp and
-// RaiseAttention.cpp; the pipeline runs canonicalize + cse afterwards to drop
-// what became dead.
+// RaiseLinear.cpp (linear, embedding), RaiseActivations.cpp (GELU, SiLU),
+// RaiseNorms.cpp, RaiseRope.cpp and RaiseAttention.cpp (with MaskProbe.cpp
+// classifying masks); the pipeline runs canonicalize + cse afterwards to
+// drop what became dead.
 //
 //===----------------------------------------------------------------------===//
 

@@ -10,12 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MaskProbe.h"
 #include "RaiseUtils.h"
-
-#include "tfx/Interpreter/Interpreter.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "llvm/ADT/SetVector.h"
 
 #include <cmath>
 
@@ -50,163 +46,69 @@ Value stripScale(Value v, double &scale) {
   }
 }
 
-struct MaskMeaning {
-  bool causal = false;
-  Value padding; ///< the [batch, kv_len] argument, when the mask uses it
-};
+/// Does `v` reach the Q.K^T product through scalings, adds and wheres?
+bool reachesScores(Value v, int depth = 0) {
+  double unused = 1.0;
+  v = stripScale(v, unused);
+  if (v.getDefiningOp<MatMulOp>())
+    return true;
+  if (depth > 8)
+    return false;
+  if (auto add = v.getDefiningOp<AddOp>())
+    return reachesScores(add.getLhs(), depth + 1) || reachesScores(add.getRhs(), depth + 1);
+  if (auto where = v.getDefiningOp<WhereOp>())
+    return reachesScores(where.getOnTrue(), depth + 1) ||
+           reachesScores(where.getOnFalse(), depth + 1);
+  return false;
+}
 
-/// The backward slice of a mask value: ops in program order and the one
-/// runtime leaf it may depend on.
-struct MaskSlice {
-  SmallVector<Operation *> ops;
-  BlockArgument arg;
-};
+/// A constant fill that hides a score: every element <= -1e4 (or -inf).
+bool isHidingFill(Value v) {
+  if (!isConstantLike(v))
+    return false;
+  std::optional<Tensor> t = constantValue(v);
+  if (!t || !t->isFloat() || t->f.empty())
+    return false;
+  return llvm::all_of(t->f, [](float x) { return x <= -1e4f; });
+}
 
-std::optional<MaskSlice> sliceOf(Value mask) {
-  MaskSlice slice;
-  llvm::SetVector<Operation *> seen;
-  SmallVector<Value> work{mask};
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (auto arg = dyn_cast<BlockArgument>(v)) {
-      if (slice.arg && slice.arg != arg)
+/// Peels the masks off softmax's input down to the Q.K^T product: additive
+/// terms (either operand order) and where(cond, scores, fill) or
+/// where(cond, fill, scores) selections. Scalar factors met on the way
+/// multiply `scale` and every additive term found below them.
+std::optional<Value> peelMasks(Value v, SmallVectorImpl<MaskTerm> &terms,
+                               double &scale) {
+  double below = 1.0; // factor applied to what is added further down
+  for (int depth = 0; depth < 16; ++depth) {
+    double factor = 1.0;
+    v = stripScale(v, factor);
+    if (factor <= 0.0)
+      return std::nullopt;
+    scale *= factor;
+    below *= factor;
+    if (v.getDefiningOp<MatMulOp>())
+      return v;
+    if (auto add = v.getDefiningOp<AddOp>()) {
+      bool lhs = reachesScores(add.getLhs()), rhs = reachesScores(add.getRhs());
+      if (lhs == rhs)
         return std::nullopt;
-      slice.arg = arg;
+      terms.push_back({lhs ? add.getRhs() : add.getLhs(), MaskTerm::Additive, below});
+      v = lhs ? add.getLhs() : add.getRhs();
       continue;
     }
-    Operation *op = v.getDefiningOp();
-    if (seen.contains(op) || isConstantLike(v))
-      continue;
-    if (op->getNumRegions() || op->getNumResults() != 1 ||
-        !isa<TfxDialect>(op->getDialect()))
+    auto where = v.getDefiningOp<WhereOp>();
+    if (!where || where.getType() != v.getType())
       return std::nullopt;
-    seen.insert(op);
-    for (Value operand : op->getOperands())
-      work.push_back(operand);
-  }
-  slice.ops.assign(seen.begin(), seen.end());
-  llvm::sort(slice.ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
-  return slice;
-}
-
-std::optional<Tensor> evaluateSlice(const MaskSlice &slice, Value mask,
-                                    const Tensor *argValue) {
-  llvm::DenseMap<Value, Tensor> values;
-  auto lookup = [&](Value v) -> const Tensor * {
-    auto it = values.find(v);
-    if (it != values.end())
-      return &it->second;
-    if (slice.arg && v == slice.arg)
-      return argValue;
-    if (std::optional<Tensor> c = constantValue(v))
-      return &(values[v] = std::move(*c));
-    return nullptr;
-  };
-  for (Operation *op : slice.ops) {
-    SmallVector<const Tensor *> operands;
-    for (Value operand : op->getOperands()) {
-      const Tensor *t = lookup(operand);
-      if (!t)
-        return std::nullopt;
-      operands.push_back(t);
-    }
-    llvm::Expected<Tensor> r = evaluateOpOn(op, operands);
-    if (!r) {
-      llvm::consumeError(r.takeError());
+    if (isHidingFill(where.getOnFalse()) && reachesScores(where.getOnTrue())) {
+      terms.push_back({where.getCondition(), MaskTerm::KeepWhereTrue, 1.0});
+      v = where.getOnTrue();
+    } else if (isHidingFill(where.getOnTrue()) && reachesScores(where.getOnFalse())) {
+      terms.push_back({where.getCondition(), MaskTerm::KeepWhereFalse, 1.0});
+      v = where.getOnFalse();
+    } else {
       return std::nullopt;
     }
-    values[op->getResult(0)] = std::move(*r);
   }
-  const Tensor *result = lookup(mask);
-  return result ? std::optional<Tensor>(*result) : std::nullopt;
-}
-
-/// Does the evaluated mask (additive or boolean, broadcastable to
-/// [B, H, Sq, Sk]) mean `causal` / padding by `pad` (null: no padding)?
-bool meansCandidate(const Tensor &m, bool additive, int64_t B, int64_t Sq,
-                    int64_t Sk, bool causal, const Tensor *pad) {
-  if (m.rank() > 4 || m.rank() < 2)
-    return false;
-  std::vector<int64_t> shape(4 - m.rank(), 1);
-  shape.insert(shape.end(), m.shape.begin(), m.shape.end());
-  if ((shape[0] != 1 && shape[0] != B) || (shape[2] != 1 && shape[2] != Sq) ||
-      shape[3] != Sk)
-    return false;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < shape[1]; ++h)
-      for (int64_t i = 0; i < Sq; ++i)
-        for (int64_t j = 0; j < Sk; ++j) {
-          int64_t k = (((shape[0] == 1 ? 0 : b) * shape[1] + h) * shape[2] +
-                       (shape[2] == 1 ? 0 : i)) * Sk + j;
-          bool allowed;
-          if (additive) {
-            double v = m.f[k];
-            if (std::fabs(v) < 1e-6)
-              allowed = true;
-            else if (v <= -1e4)
-              allowed = false;
-            else
-              return false;
-          } else {
-            allowed = m.i[k] != 0;
-          }
-          bool expected = (!pad || pad->i[b * Sk + j] != 0) &&
-                          (!causal || j <= i + (Sk - Sq));
-          if (allowed != expected)
-            return false;
-        }
-  return true;
-}
-
-std::optional<MaskMeaning> classifyMask(Value mask, int64_t B, int64_t Sq,
-                                        int64_t Sk) {
-  std::optional<MaskSlice> slice = sliceOf(mask);
-  if (!slice)
-    return std::nullopt;
-  bool additive = isa<FloatType>(getElementTypeOrSelf(mask.getType()));
-  if (!slice->arg) {
-    std::optional<Tensor> m = evaluateSlice(*slice, mask, nullptr);
-    if (!m)
-      return std::nullopt;
-    for (bool causal : {false, true})
-      if (meansCandidate(*m, additive, B, Sq, Sk, causal, nullptr))
-        return MaskMeaning{causal, Value()};
-    return std::nullopt;
-  }
-  auto argType = dyn_cast<RankedTensorType>(slice->arg.getType());
-  if (!argType || argType.getShape() != ArrayRef<int64_t>{B, Sk} ||
-      !argType.getElementType().isSignlessInteger())
-    return std::nullopt;
-  // Probes: all ones, right padding, left padding, scattered zeros; every
-  // row keeps at least one visible key.
-  std::vector<Tensor> probes;
-  for (int kind = 0; kind < 4; ++kind) {
-    Tensor p = Tensor::ints({B, Sk}, 1, dtypeOf(argType.getElementType()));
-    for (int64_t b = 0; b < B; ++b) {
-      int64_t zeros = std::min<int64_t>(Sk - 1, 1 + b % 3);
-      for (int64_t j = 0; j < Sk; ++j) {
-        bool zero = (kind == 1 && j >= Sk - zeros) || (kind == 2 && j < zeros) ||
-                    (kind == 3 && j > 0 && (j * 7 + b * 3) % 5 == 0);
-        if (zero)
-          p.i[b * Sk + j] = 0;
-      }
-    }
-    probes.push_back(std::move(p));
-  }
-  for (bool padding : {false, true})
-    for (bool causal : {false, true}) {
-      bool all = true;
-      for (const Tensor &probe : probes) {
-        std::optional<Tensor> m = evaluateSlice(*slice, mask, &probe);
-        if (!m || !meansCandidate(*m, additive, B, Sq, Sk, causal,
-                                  padding ? &probe : nullptr)) {
-          all = false;
-          break;
-        }
-      }
-      if (all)
-        return MaskMeaning{causal, padding ? Value(slice->arg) : Value()};
-    }
   return std::nullopt;
 }
 
@@ -251,24 +153,13 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     if (!out)
       return failure();
 
-    // Scores: [mask +] scale * matmul(q, k^T).
-    Value scores = op.getInput(), mask;
-    if (auto add = scores.getDefiningOp<AddOp>()) {
-      for (int side = 0; side < 2 && !mask; ++side) {
-        double unused = 1.0;
-        Value s = stripScale(add->getOperand(side), unused);
-        if (s.getDefiningOp<MatMulOp>()) {
-          scores = add->getOperand(side);
-          mask = add->getOperand(1 - side);
-        }
-      }
-      if (!mask)
-        return failure();
-    }
+    // Scores: masks around scale * matmul(q, k^T).
+    SmallVector<MaskTerm> terms;
     double scale = 1.0;
-    auto qk = stripScale(scores, scale).getDefiningOp<MatMulOp>();
-    if (!qk)
+    std::optional<Value> scores = peelMasks(op.getInput(), terms, scale);
+    if (!scores)
       return failure();
+    auto qk = scores->getDefiningOp<MatMulOp>();
     std::optional<HeadSplit> q = matchHeadSplit(stripScale(qk.getLhs(), scale));
     std::optional<HeadSplit> k = matchHeadSplit(stripScale(qk.getRhs(), scale));
     std::optional<HeadSplit> v = matchHeadSplit(pv.getRhs());
@@ -286,8 +177,8 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
       return failure();
 
     MaskMeaning meaning;
-    if (mask) {
-      std::optional<MaskMeaning> m = classifyMask(mask, B, Sq, Sk);
+    if (!terms.empty()) {
+      std::optional<MaskMeaning> m = classifyMask(terms, B, Sq, Sk);
       if (!m)
         return failure();
       meaning = *m;

@@ -47,47 +47,70 @@ Value matchRotateHalf(Value v) {
   return lo.getInput();
 }
 
-/// Checks a cos or sin table (broadcastable to [1 or B, 1, S, D]) against
-/// positions 0..S-1 and returns theta, or nullopt.
-std::optional<double> fitTheta(const Tensor &cosT, const Tensor &sinT, int64_t seq,
-                               int64_t dim) {
-  auto rows = [&](const Tensor &t) -> std::optional<int64_t> {
-    // Accept [S,D], [1,S,D], [1,1,S,D] and [B,1,S,D] (rows checked per batch).
-    if (t.rank() < 2 || t.shape[t.rank() - 1] != dim || t.shape[t.rank() - 2] != seq)
-      return std::nullopt;
-    int64_t lead = 1;
-    for (int64_t i = 0; i + 2 < t.rank(); ++i)
-      lead *= t.shape[i];
-    if (t.rank() == 4 && t.shape[1] != 1)
-      return std::nullopt;
-    return lead;
-  };
-  auto cl = rows(cosT), sl = rows(sinT);
-  if (!cl || !sl || seq < 2 || dim < 4)
+/// The number of [seq, dim] rows a cos/sin table holds ([S,D], [1,S,D],
+/// [1,1,S,D] or [B,1,S,D]; each row block is checked), or nullopt.
+std::optional<int64_t> tableBlocks(const Tensor &t, int64_t seq, int64_t dim) {
+  if (t.rank() < 2 || t.rank() > 4 || t.shape[t.rank() - 1] != dim ||
+      t.shape[t.rank() - 2] != seq || (t.rank() == 4 && t.shape[1] != 1))
     return std::nullopt;
-  // Position 1, pair 1: angle = theta^(-2/dim).
-  double angle = std::atan2(sinT.f[dim + 1], cosT.f[dim + 1]);
+  int64_t blocks = 1;
+  for (int64_t i = 0; i + 2 < t.rank(); ++i)
+    blocks *= t.shape[i];
+  return blocks;
+}
+
+/// Does every entry match tfx.rope's table for `theta` to within `tol`?
+/// The frequencies and angles are computed in f32 as the interpreter and
+/// Hugging Face do (a double angle would differ by up to pos * 1e-7).
+bool tablesMatch(const Tensor &cosT, const Tensor &sinT, int64_t blocksCos,
+                 int64_t blocksSin, int64_t seq, int64_t dim, double theta,
+                 double tol) {
+  int64_t half = dim / 2;
+  std::vector<float> invFreq(half);
+  for (int64_t i = 0; i < half; ++i)
+    invFreq[i] = 1.0f / std::pow((float)theta, (float)(2 * i) / (float)dim);
+  for (int64_t p = 0; p < seq; ++p)
+    for (int64_t i = 0; i < dim; ++i) {
+      float angle = (float)p * invFreq[i % half];
+      double c = std::cos(angle), s = std::sin(angle);
+      for (int64_t b = 0; b < blocksCos; ++b)
+        if (!(std::fabs(cosT.f[(b * seq + p) * dim + i] - c) <= tol))
+          return false;
+      for (int64_t b = 0; b < blocksSin; ++b)
+        if (!(std::fabs(sinT.f[(b * seq + p) * dim + i] - s) <= tol))
+          return false;
+    }
+  return true;
+}
+
+} // namespace
+
+std::optional<double> raise::fitRopeTheta(const Tensor &cosT, const Tensor &sinT,
+                                          int64_t seq, int64_t dim, double tol) {
+  std::optional<int64_t> blocksCos = tableBlocks(cosT, seq, dim);
+  std::optional<int64_t> blocksSin = tableBlocks(sinT, seq, dim);
+  if (!blocksCos || !blocksSin || !cosT.isFloat() || !sinT.isFloat() || seq < 2 ||
+      dim < 4 || dim % 2)
+    return std::nullopt;
+  // At position 1 the angle of pair i is theta^(-2i/dim). The last pair
+  // gives theta with the least amplified rounding (exponent dim/(dim-2));
+  // the guess is then confirmed or rejected by the whole table.
+  int64_t half = dim / 2, pair = half - 1;
+  double angle = std::atan2(sinT.f[dim + pair], cosT.f[dim + pair]);
   if (!(angle > 0.0 && angle < 1.0))
     return std::nullopt;
-  double theta = std::pow(angle, -(double)dim / 2.0);
-  // Verify every entry the way tfx.rope computes it (f32 frequencies and
-  // angles, then cos/sin).
-  for (const auto &[t, isSin] : {std::pair<const Tensor *, bool>{&cosT, false},
-                                {&sinT, true}}) {
-    int64_t lead = t == &cosT ? *cl : *sl;
-    for (int64_t b = 0; b < lead; ++b)
-      for (int64_t p = 0; p < seq; ++p)
-        for (int64_t i = 0; i < dim; ++i) {
-          int64_t pair = i % (dim / 2);
-          float invFreq = (float)(1.0 / std::pow(theta, (double)(2 * pair) / dim));
-          float a = (float)p * invFreq;
-          double expected = isSin ? std::sin(a) : std::cos(a);
-          if (std::fabs(t->f[(b * seq + p) * dim + i] - expected) > 2e-5)
-            return std::nullopt;
-        }
-  }
-  return theta;
+  double fitted = std::pow(angle, -(double)dim / (2.0 * pair));
+  if (!std::isfinite(fitted) || fitted <= 1.0)
+    return std::nullopt;
+  // Prefer what a config most likely said (10000, 500000), when it fits.
+  double rounded = std::round(fitted);
+  for (double theta : {rounded, fitted})
+    if (tablesMatch(cosT, sinT, *blocksCos, *blocksSin, seq, dim, theta, tol))
+      return theta;
+  return std::nullopt;
 }
+
+namespace {
 
 /// x*cos + rotate_half(x)*sin on a head-split view -> rope on the base.
 struct RaiseRope : OpRewritePattern<AddOp> {
@@ -114,13 +137,9 @@ struct RaiseRope : OpRewritePattern<AddOp> {
           if (!cosT || !sinT || !cosT->isFloat() || !sinT->isFloat())
             continue;
           std::optional<double> theta =
-              fitTheta(*cosT, *sinT, xt.getDimSize(2), xt.getDimSize(3));
+              fitRopeTheta(*cosT, *sinT, xt.getDimSize(2), xt.getDimSize(3));
           if (!theta)
             continue;
-          // Round theta to what the config most likely said (10000, 500000).
-          double rounded = std::round(*theta);
-          if (std::fabs(rounded - *theta) < 1e-3 * *theta)
-            theta = rounded;
           auto rope = RopeOp::create(rewriter, op.getLoc(), hs->base.getType(),
                                      hs->base, Value(), (uint64_t)hs->heads,
                                      (uint64_t)hs->headDim, llvm::APFloat(*theta),

@@ -42,6 +42,14 @@ bool raise::isConstantLike(Value v) {
   return v.getDefiningOp<arith::ConstantOp>() || v.getDefiningOp<WeightOp>();
 }
 
+Value raise::otherOperand(Operation *op, Value known) {
+  return op->getOperand(0) == known ? op->getOperand(1) : op->getOperand(0);
+}
+
+Operation *raise::singleUser(Value v) {
+  return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+}
+
 std::optional<double> raise::scalarValue(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || !type.hasStaticShape() || type.getNumElements() != 1)

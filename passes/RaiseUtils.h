@@ -21,8 +21,14 @@ std::optional<double> scalarValue(Value v);
 /// True when `v` is a constant whose every element is within `tol` of `x`.
 bool isScalar(Value v, double x, double tol = 1e-6);
 
-/// A weight or constant of rank `rank`.
+/// A weight or an `arith.constant`.
 bool isConstantLike(Value v);
+
+/// The operand of the binary `op` that is not `known`.
+Value otherOperand(Operation *op, Value known);
+
+/// The only user of `v`, or null when it has none or several.
+Operation *singleUser(Value v);
 
 /// If `v` is head-split, `transpose(reshape(x, [B,S,H,D]), perm)` with perm
 /// [0,2,1,3] (heads, seq, dim) or [0,2,3,1] (heads, dim, seq), returns x
@@ -39,6 +45,13 @@ std::optional<HeadSplit> matchHeadSplit(Value v);
 /// Rebuilds the [B,H,S,D] view of a [B,S,H*D] tensor.
 Value buildHeadSplit(PatternRewriter &rewriter, Location loc, Value base,
                      int64_t heads);
+
+/// Fits the RoPE base theta to cos/sin tables (each [S,D], [1,S,D],
+/// [1,1,S,D] or [B,1,S,D]) for positions 0..seq-1 and `dim` rotated
+/// features (layout half), and returns it only when every entry matches
+/// what `tfx.rope` computes to within `tol`.
+std::optional<double> fitRopeTheta(const Tensor &cosTable, const Tensor &sinTable,
+                                   int64_t seq, int64_t dim, double tol = 1e-6);
 
 void populateRaiseLinearPatterns(RewritePatternSet &patterns);
 void populateRaiseActivationPatterns(RewritePatternSet &patterns);

@@ -1,0 +1,255 @@
+//===- MaskProbe.cpp - what an attention mask subgraph means --------------===//
+
+#include "MaskProbe.h"
+#include "RaiseUtils.h"
+
+#include "tfx/Interpreter/Interpreter.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfx;
+using namespace mlir::tfx::raise;
+
+namespace {
+
+/// Masks are built from a handful of cheap ops; a bigger slice, or one that
+/// reaches a matmul, depends on activations and is no mask.
+constexpr size_t kMaxSliceOps = 512;
+
+/// The backward slice of a mask value: ops in program order and the one
+/// runtime leaf it may depend on.
+struct MaskSlice {
+  SmallVector<Operation *> ops;
+  BlockArgument arg;
+};
+
+std::optional<MaskSlice> sliceOf(Value mask) {
+  MaskSlice slice;
+  llvm::SetVector<Operation *> seen;
+  SmallVector<Value> work{mask};
+  Block *block = nullptr;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (slice.arg && slice.arg != arg)
+        return std::nullopt;
+      slice.arg = arg;
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    if (seen.contains(op) || isConstantLike(v))
+      continue;
+    if (op->getNumRegions() || op->getNumResults() != 1 ||
+        !isa<TfxDialect>(op->getDialect()) ||
+        isa<MatMulOp, LinearOp, AttentionOp, SoftmaxOp, EmbeddingOp>(op) ||
+        seen.size() >= kMaxSliceOps || (block && op->getBlock() != block))
+      return std::nullopt;
+    block = op->getBlock();
+    seen.insert(op);
+    for (Value operand : op->getOperands())
+      work.push_back(operand);
+  }
+  slice.ops.assign(seen.begin(), seen.end());
+  llvm::sort(slice.ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return slice;
+}
+
+std::optional<Tensor> evaluateSlice(const MaskSlice &slice, Value mask,
+                                    const Tensor *argValue) {
+  llvm::DenseMap<Value, Tensor> values;
+  auto lookup = [&](Value v) -> const Tensor * {
+    auto it = values.find(v);
+    if (it != values.end())
+      return &it->second;
+    if (slice.arg && v == slice.arg)
+      return argValue;
+    if (std::optional<Tensor> c = constantValue(v))
+      return &(values[v] = std::move(*c));
+    return nullptr;
+  };
+  for (Operation *op : slice.ops) {
+    SmallVector<const Tensor *> operands;
+    for (Value operand : op->getOperands()) {
+      const Tensor *t = lookup(operand);
+      if (!t)
+        return std::nullopt;
+      operands.push_back(t);
+    }
+    llvm::Expected<Tensor> r = evaluateOpOn(op, operands);
+    if (!r) {
+      llvm::consumeError(r.takeError());
+      return std::nullopt;
+    }
+    values[op->getResult(0)] = std::move(*r);
+  }
+  const Tensor *result = lookup(mask);
+  return result ? std::optional<Tensor>(*result) : std::nullopt;
+}
+
+/// Which scores [B, Sq, Sk] one evaluated term keeps, or nullopt when the
+/// tensor is no mask: not broadcastable to [B, heads, Sq, Sk], different per
+/// head, or an additive value that neither keeps (0) nor hides (<= -1e4).
+std::optional<std::vector<char>> keptBy(const Tensor &m, const MaskTerm &term,
+                                        int64_t B, int64_t Sq, int64_t Sk) {
+  if (m.rank() > 4 || m.rank() < 1)
+    return std::nullopt;
+  std::vector<int64_t> shape(4 - m.rank(), 1);
+  shape.insert(shape.end(), m.shape.begin(), m.shape.end());
+  if ((shape[0] != 1 && shape[0] != B) || (shape[2] != 1 && shape[2] != Sq) ||
+      (shape[3] != 1 && shape[3] != Sk))
+    return std::nullopt;
+  bool additive = term.kind == MaskTerm::Additive;
+  if (additive != m.isFloat())
+    return std::nullopt;
+  std::vector<char> kept(B * Sq * Sk);
+  for (int64_t h = 0; h < shape[1]; ++h)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < Sq; ++i)
+        for (int64_t j = 0; j < Sk; ++j) {
+          int64_t k = (((shape[0] == 1 ? 0 : b) * shape[1] + h) * shape[2] +
+                       (shape[2] == 1 ? 0 : i)) * shape[3] + (shape[3] == 1 ? 0 : j);
+          bool keep;
+          if (additive) {
+            double v = m.f[k] * term.factor;
+            if (std::fabs(v) < 1e-6)
+              keep = true;
+            else if (v <= -1e4)
+              keep = false;
+            else
+              return std::nullopt;
+          } else {
+            keep = (m.i[k] != 0) == (term.kind == MaskTerm::KeepWhereTrue);
+          }
+          char &slot = kept[(b * Sq + i) * Sk + j];
+          if (h > 0 && slot != (char)keep)
+            return std::nullopt;
+          slot = keep;
+        }
+  return kept;
+}
+
+/// Attention masks to probe with, [B, Sk] of `type`'s element type: all
+/// ones, right padding, left padding, scattered zeros and pseudo-random
+/// rows; every row keeps at least one key.
+std::vector<Tensor> makeProbes(RankedTensorType type, int64_t B, int64_t Sk) {
+  std::vector<Tensor> probes;
+  bool isFloat = isa<FloatType>(type.getElementType());
+  DType dtype = dtypeOf(type.getElementType());
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int kind = 0; kind < 5; ++kind) {
+    Tensor p = isFloat ? Tensor::floats({B, Sk}, 1.0f, dtype)
+                       : Tensor::ints({B, Sk}, 1, dtype);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t zeros = std::min<int64_t>(Sk - 1, 1 + b % 3);
+      bool any = false;
+      for (int64_t j = 0; j < Sk; ++j) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        bool zero = (kind == 1 && j >= Sk - zeros) || (kind == 2 && j < zeros) ||
+                    (kind == 3 && j > 0 && (j * 7 + b * 3) % 5 == 0) ||
+                    (kind == 4 && (state >> 33) % 3 == 0);
+        if (zero) {
+          if (isFloat)
+            p.f[b * Sk + j] = 0.0f;
+          else
+            p.i[b * Sk + j] = 0;
+        }
+        any |= !zero;
+      }
+      if (!any) {
+        if (isFloat)
+          p.f[b * Sk] = 1.0f;
+        else
+          p.i[b * Sk] = 1;
+      }
+    }
+    probes.push_back(std::move(p));
+  }
+  return probes;
+}
+
+/// The scores every term keeps, with the runtime argument set to `probe`.
+std::optional<std::vector<char>> keptByAll(ArrayRef<MaskTerm> terms,
+                                           ArrayRef<MaskSlice> slices,
+                                           const Tensor *probe, int64_t B,
+                                           int64_t Sq, int64_t Sk) {
+  std::vector<char> kept(B * Sq * Sk, 1);
+  for (auto [term, slice] : llvm::zip(terms, slices)) {
+    std::optional<Tensor> m = evaluateSlice(slice, term.value, probe);
+    if (!m)
+      return std::nullopt;
+    std::optional<std::vector<char>> k = keptBy(*m, term, B, Sq, Sk);
+    if (!k)
+      return std::nullopt;
+    for (size_t e = 0; e < kept.size(); ++e)
+      kept[e] &= (*k)[e];
+  }
+  return kept;
+}
+
+bool means(const std::vector<char> &kept, int64_t B, int64_t Sq, int64_t Sk,
+           bool causal, const Tensor *pad) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < Sq; ++i)
+      for (int64_t j = 0; j < Sk; ++j) {
+        bool expected = (!pad || pad->at(b * Sk + j) != 0.0) &&
+                        (!causal || j <= i + (Sk - Sq));
+        if ((bool)kept[(b * Sq + i) * Sk + j] != expected)
+          return false;
+      }
+  return true;
+}
+
+} // namespace
+
+std::optional<MaskMeaning> raise::classifyMask(ArrayRef<MaskTerm> terms, int64_t B,
+                                               int64_t Sq, int64_t Sk) {
+  if (B <= 0 || Sq <= 0 || Sk <= 0)
+    return std::nullopt;
+  SmallVector<MaskSlice> slices;
+  BlockArgument arg;
+  for (const MaskTerm &term : terms) {
+    std::optional<MaskSlice> slice = sliceOf(term.value);
+    if (!slice || (arg && slice->arg && slice->arg != arg))
+      return std::nullopt;
+    if (slice->arg)
+      arg = slice->arg;
+    slices.push_back(std::move(*slice));
+  }
+  // Candidates in order of preference: a mask that ignores its argument is
+  // no padding mask.
+  struct Candidate {
+    bool padding, causal, possible = true;
+  } candidates[] = {{false, false}, {false, true}, {true, false}, {true, true}};
+
+  if (!arg) {
+    std::optional<std::vector<char>> kept = keptByAll(terms, slices, nullptr, B, Sq, Sk);
+    if (!kept)
+      return std::nullopt;
+    for (bool causal : {false, true})
+      if (means(*kept, B, Sq, Sk, causal, nullptr))
+        return MaskMeaning{causal, Value()};
+    return std::nullopt;
+  }
+
+  auto argType = dyn_cast<RankedTensorType>(arg.getType());
+  if (!argType || argType.getShape() != ArrayRef<int64_t>{B, Sk} ||
+      !(argType.getElementType().isSignlessInteger() ||
+        isa<FloatType>(argType.getElementType())))
+    return std::nullopt;
+  for (const Tensor &probe : makeProbes(argType, B, Sk)) {
+    std::optional<std::vector<char>> kept = keptByAll(terms, slices, &probe, B, Sq, Sk);
+    if (!kept)
+      return std::nullopt;
+    for (Candidate &c : candidates)
+      c.possible = c.possible &&
+                   means(*kept, B, Sq, Sk, c.causal, c.padding ? &probe : nullptr);
+  }
+  for (const Candidate &c : candidates)
+    if (c.possible)
+      return MaskMeaning{c.causal, c.padding ? Value(arg) : Value()};
+  return std::nullopt;
+}
