@@ -33,9 +33,6 @@
 #include <memory>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 using namespace llvm;
 
 namespace mlir::tfx {
@@ -273,65 +270,6 @@ compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
 #endif
 }
 
-/// Runs compileToSharedObject in a child process and returns its result.
-/// lld, which links the shared object, resets every cl::opt of its process
-/// to its default (it re-parses -mllvm options): in this process that would
-/// silently drop tfx-run's own --check, --output and --bench. The driver is
-/// single-threaded here, so fork is safe; the child reports an error
-/// message through a pipe and leaves without running exit handlers.
-static Expected<std::string>
-compileInChild(StringRef modelPath, const ImportOptions &importOptions,
-               StringRef dir) {
-  int channel[2];
-  if (pipe(channel) != 0)
-    return createStringError(std::error_code(errno, std::generic_category()),
-                             "cannot create a pipe");
-  outs().flush();
-  errs().flush();
-  pid_t child = fork();
-  if (child < 0) {
-    close(channel[0]);
-    close(channel[1]);
-    return createStringError(std::error_code(errno, std::generic_category()),
-                             "cannot fork the compiler");
-  }
-  if (child == 0) {
-    close(channel[0]);
-    auto compiled = compileToSharedObject(modelPath, importOptions, dir);
-    std::string message =
-        compiled ? std::string() : toString(compiled.takeError());
-    errs().flush();
-    ssize_t written = write(channel[1], message.data(), message.size());
-    (void)written;
-    _exit(compiled ? 0 : 1);
-  }
-  close(channel[1]);
-  std::string message;
-  char buffer[4096];
-  for (ssize_t got; (got = read(channel[0], buffer, sizeof(buffer))) != 0;) {
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0)
-      break;
-    message.append(buffer, (size_t)got);
-  }
-  close(channel[0]);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    SmallString<128> path(dir);
-    sys::path::append(path, "model.so");
-    return std::string(path);
-  }
-  if (message.empty())
-    message = WIFSIGNALED(status)
-                  ? "the compiler died of signal " +
-                        std::to_string(WTERMSIG(status))
-                  : "the compiler failed";
-  return createStringError(inconvertibleErrorCode(), "%s", message.c_str());
-}
-
 Expected<std::map<std::string, Tensor>>
 runOnCpu(StringRef modelPath, const ImportOptions &importOptions,
          std::map<std::string, Tensor> inputs, raw_ostream &os,
@@ -356,7 +294,7 @@ runOnCpu(StringRef modelPath, const ImportOptions &importOptions,
             sys::fs::createUniqueDirectory("tfx-run-cpu", tempDir))
       return createStringError(ec, "cannot create a temporary folder: %s",
                                ec.message().c_str());
-    auto compiled = compileInChild(modelPath, importOptions, tempDir);
+    auto compiled = compileToSharedObject(modelPath, importOptions, tempDir);
     if (!compiled)
       return compiled.takeError();
     soPath = *compiled;
