@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -45,6 +46,8 @@ struct GemmPlan {
   WeightLayout layout = WeightLayout::PanelsNK;
   Value bias; ///< [N] or null
   int64_t m = 0, n = 0, k = 0;
+  /// Columns per task (vectors x lanes) and N rounded up to them.
+  int64_t vectors = 1, nr = 0, paddedN = 0;
   SmallVector<EpilogueStep> epilogue;
   Operation *last = nullptr; ///< the op whose result the kernel computes
 };
@@ -64,7 +67,7 @@ static bool isF32Tensor(Value v) {
 
 /// Whether `user` can run on the GEMM result `value` in registers.
 static std::optional<EpilogueStep> fusibleStep(Operation *user, Value value,
-                                               int64_t n) {
+                                               int64_t n, bool padded) {
   if (!isa<SiluOp, ReluOp, SigmoidOp, TanhOp, ErfOp, ExpOp, LogOp, SqrtOp,
            RsqrtOp, ReciprocalOp, NegOp, AbsOp, GeluOp, AddOp, SubOp, MulOp,
            DivOp, MaxOp, MinOp>(user) ||
@@ -95,6 +98,9 @@ static std::optional<EpilogueStep> fusibleStep(Operation *user, Value value,
   else if (trimmed.size() == 1 && trimmed[0] == n)
     step.kind = EpilogueStep::Row;
   else
+    return std::nullopt;
+  // Padded columns would read past the end of a per-column operand.
+  if (padded && (step.kind == EpilogueStep::Full || step.kind == EpilogueStep::Row))
     return std::nullopt;
   step.other = other;
   return step;
@@ -128,15 +134,20 @@ static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
   plan.m = product(xShape.drop_back());
   plan.n = plan.layout == WeightLayout::PanelsNK ? ref->type.getDimSize(0)
                                                  : ref->type.getDimSize(1);
-  if (plan.n % fl.options.vectorWidth || plan.m == 0 || plan.k == 0)
+  if (plan.m == 0 || plan.k == 0 || plan.n == 0)
     return std::nullopt;
+  int64_t vw = fl.options.vectorWidth;
+  plan.vectors = plan.n > vw ? 2 : 1;
+  plan.nr = plan.vectors * vw;
+  plan.paddedN = llvm::alignTo(plan.n, plan.nr);
+  bool padded = plan.paddedN != plan.n;
   plan.lhs = x;
   // Absorb the elementwise ops that only consume the running result.
   Value value = op->getResult(0);
   plan.last = op;
   while (value.hasOneUse()) {
     std::optional<EpilogueStep> step =
-        fusibleStep(*value.getUsers().begin(), value, plan.n);
+        fusibleStep(*value.getUsers().begin(), value, plan.n, padded);
     if (!step)
       break;
     plan.epilogue.push_back(*step);
@@ -157,7 +168,7 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
   Location loc = op->getLoc();
   int64_t vw = fl.options.vectorWidth;
   int64_t m = plan->m, n = plan->n, k = plan->k;
-  int64_t vectors = n % (2 * vw) == 0 ? 2 : 1, nr = vectors * vw;
+  int64_t vectors = plan->vectors, nr = plan->nr, paddedN = plan->paddedN;
   int64_t mr = std::min<int64_t>(vw == 16 ? 8 : 4, m);
   int64_t unroll = k % 4 == 0 ? 4 : 1;
   Type f32 = b.getF32Type();
@@ -165,6 +176,12 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
   Value lhs = reshapeTo(b, loc, plan->lhs, {m, k});
   Value packed = fl.weightTensor(loc, plan->weight, plan->layout, nr);
   Value bias = plan->bias ? reshapeTo(b, loc, plan->bias, {n}) : Value();
+  if (bias && paddedN != n)
+    bias = tensor::InsertSliceOp::create(
+        b, loc, bias, filledTensor(b, loc, {paddedN}, f32, 0.0),
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
   for (EpilogueStep &step : plan->epilogue) {
     if (step.kind == EpilogueStep::Full)
       step.other = reshapeTo(b, loc, step.other, {m, n});
@@ -250,9 +267,9 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
     return tile;
   };
 
-  Value out = emptyTensor(b, loc, {m, n}, f32);
+  Value out = emptyTensor(b, loc, {m, paddedN}, f32);
   Value result = buildParallel(
-      b, loc, n / nr, out,
+      b, loc, paddedN / nr, out,
       [&](OpBuilder &b, Location loc, Value block, Value shared) -> ParallelTile {
         Value col0 = arith::MulIOp::create(b, loc, block, indexConstant(b, loc, nr));
         SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), col0};
@@ -276,6 +293,12 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
         return ParallelTile{tile, offsets, sizes};
       });
 
+  if (paddedN != n)
+    result = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({m, n}, f32), result,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(m), b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
   Value final = reshapeTo(
       b, loc, result, cast<RankedTensorType>(plan->last->getResult(0).getType()).getShape());
   // The absorbed ops go now; the caller replaces and erases `op` itself.

@@ -36,10 +36,11 @@ SmallVector<int64_t> WeightSlot::storedShape() const {
   switch (layout) {
   case WeightLayout::Plain:
     return SmallVector<int64_t>(shape);
+  // A last partial panel is padded with zero columns.
   case WeightLayout::PanelsNK:
-    return {shape[0] / panel, shape[1], panel};
+    return {llvm::divideCeil(shape[0], panel), shape[1], panel};
   case WeightLayout::PanelsKN:
-    return {shape[1] / panel, shape[0], panel};
+    return {llvm::divideCeil(shape[1], panel), shape[0], panel};
   }
   return SmallVector<int64_t>(shape);
 }
@@ -66,7 +67,10 @@ unsigned WeightPlan::getOrAdd(Attribute source, bool transposed,
   slot.panel = layout == WeightLayout::Plain ? 0 : panel;
   slot.type = type;
   slot.offset = llvm::alignTo(totalBytes, kWeightAlignment);
-  slot.bytes = type.getNumElements() * elementBytes(type.getElementType());
+  int64_t stored = 1;
+  for (int64_t d : slot.storedShape())
+    stored *= d;
+  slot.bytes = stored * elementBytes(type.getElementType());
   totalBytes = slot.offset + slot.bytes;
   slotList.push_back(slot);
   return it->second;

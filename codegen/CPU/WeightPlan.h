@@ -25,9 +25,10 @@ enum class WeightLayout {
   /// Row-major as the IR sees it.
   Plain,
   /// A 2-D [N, K] weight (one output channel per row, nn.Linear) stored as
-  /// [N/P][K][P]: P consecutive output channels per k, the GEMM's B panels.
+  /// [ceil(N/P)][K][P]: P consecutive output channels per k, the GEMM's B
+  /// panels; the columns past N of the last panel are zeros.
   PanelsNK,
-  /// A 2-D [K, N] matmul right-hand side stored as [N/P][K][P].
+  /// A 2-D [K, N] matmul right-hand side stored as [ceil(N/P)][K][P].
   PanelsKN,
 };
 

@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstring>
 
@@ -124,10 +125,12 @@ llvm::Expected<std::vector<uint8_t>> mlir::tfx::packWeights(ModuleOp module,
       bool nk = slot.layout == WeightLayout::PanelsNK;
       int64_t n = nk ? shape[0] : shape[1], kDim = nk ? shape[1] : shape[0];
       int64_t p = slot.panel, out = 0;
-      for (int64_t nb = 0; nb < n / p; ++nb)
+      for (int64_t nb = 0; nb < llvm::divideCeil(n, p); ++nb)
         for (int64_t k = 0; k < kDim; ++k)
           for (int64_t j = 0; j < p; ++j, ++out) {
             int64_t col = nb * p + j;
+            if (col >= n)
+              continue; // the padding of the last panel stays zero
             int64_t source = nk ? col * kDim + k : k * n + col;
             storeElement(*data, source, element, base + out * size);
           }

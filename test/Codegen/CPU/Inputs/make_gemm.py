@@ -1,15 +1,23 @@
 """Writes a one-GEMM tfx module y = x W^T + b (x [M, K], W [N, K]) with
-random weights, for timing the GEMM kernel through a compiled artifact.
+random weights, its inputs and a NumPy reference (in double), for testing
+and timing the GEMM kernel through a compiled artifact.
 
-usage: make_gemm.py OUTDIR M K N [--epilogue none|gelu|residual]
-Prints the GFLOP of one run (2 M N K / 1e9).
+usage: make_gemm.py OUTDIR M K N [--epilogue none|gelu|residual|silu-scale]
+Writes OUTDIR/{model.mlir, weights.safetensors, inputs.safetensors,
+reference.safetensors}; prints the GFLOP of one run (2 M N K / 1e9).
 """
 import argparse
 import json
 import os
 import struct
 
+import math
+import sys
+
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_artifact  # noqa: E402
 
 
 def main():
@@ -45,11 +53,32 @@ def main():
         extra = ', %%r: %s {tfx.name = "r"}' % y
         body.append("  %%s = tfx.add %%y, %%r : (%s, %s) -> %s" % (y, y, y))
         result = "%s"
+    elif a.epilogue == "silu-scale":
+        body.append("  %%a = tfx.silu %%y : %s" % y)
+        body.append("  %h = arith.constant dense<0.5> : tensor<f32>")
+        body.append("  %%s = tfx.mul %%h, %%a : (tensor<f32>, %s) -> %s" % (y, y))
+        result = "%s"
     with open(os.path.join(a.outdir, "model.mlir"), "w") as f:
         f.write('module attributes {tfx.weights = "%s"} {\n' % path)
         f.write('func.func @main(%%x: %s {tfx.name = "x"}%s) -> (%s {tfx.name = "y"}) {\n'
                 % (x, extra, y))
         f.write("\n".join(body) + "\n  return %s : %s\n}\n}\n" % (result, y))
+    x64 = rng.standard_normal((a.m, a.k))
+    r64 = rng.standard_normal((a.m, a.n))
+    ref = x64 @ w.astype(np.float64).T + b
+    if a.epilogue == "gelu":
+        erf = np.vectorize(math.erf)
+        ref = 0.5 * ref * (1 + erf(ref / math.sqrt(2)))
+    elif a.epilogue == "residual":
+        ref = ref + r64.astype(np.float32)
+    elif a.epilogue == "silu-scale":
+        ref = 0.5 * ref / (1 + np.exp(-ref))
+    inputs = {"input.x": x64.astype(np.float32)}
+    if a.epilogue == "residual":
+        inputs["input.r"] = r64.astype(np.float32)
+    run_artifact.write_safetensors(os.path.join(a.outdir, "inputs.safetensors"), inputs)
+    run_artifact.write_safetensors(os.path.join(a.outdir, "reference.safetensors"),
+                                   {"output.y": ref.astype(np.float32)})
     print("%.4f" % (2.0 * a.m * a.n * a.k / 1e9))
 
 
