@@ -190,17 +190,34 @@ std::optional<std::vector<char>> keptByAll(ArrayRef<MaskTerm> terms,
   return kept;
 }
 
+/// A candidate meaning, as tfx.attention's masks combine (see the op).
+struct Candidate {
+  bool padding = false, causal = false;
+  int64_t window = 0;
+};
+
 bool means(const std::vector<char> &kept, int64_t B, int64_t Sq, int64_t Sk,
-           bool causal, const Tensor *pad) {
+           const Candidate &c, const Tensor *pad) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < Sq; ++i)
       for (int64_t j = 0; j < Sk; ++j) {
-        bool expected = (!pad || pad->at(b * Sk + j) != 0.0) &&
-                        (!causal || j <= i + (Sk - Sq));
+        int64_t pos = i + (Sk - Sq);
+        bool expected = !(c.padding && pad->at(b * Sk + j) == 0.0) &&
+                        !(c.causal && j > pos) &&
+                        !(c.window > 0 && j <= pos - c.window);
         if ((bool)kept[(b * Sq + i) * Sk + j] != expected)
           return false;
       }
   return true;
+}
+
+/// The sliding window a causal mask seems to have: the keys the last query
+/// of the first batch row keeps when nothing is padded (0: none).
+int64_t guessWindow(const std::vector<char> &kept, int64_t Sq, int64_t Sk) {
+  int64_t n = 0;
+  for (int64_t j = 0; j < Sk; ++j)
+    n += kept[(Sq - 1) * Sk + j];
+  return n > 0 && n < Sk ? n : 0;
 }
 
 } // namespace
@@ -219,37 +236,41 @@ std::optional<MaskMeaning> raise::classifyMask(ArrayRef<MaskTerm> terms, int64_t
       arg = slice->arg;
     slices.push_back(std::move(*slice));
   }
-  // Candidates in order of preference: a mask that ignores its argument is
-  // no padding mask.
-  struct Candidate {
-    bool padding, causal, possible = true;
-  } candidates[] = {{false, false}, {false, true}, {true, false}, {true, true}};
-
-  if (!arg) {
-    std::optional<std::vector<char>> kept = keptByAll(terms, slices, nullptr, B, Sq, Sk);
-    if (!kept)
+  std::vector<Tensor> probes;
+  if (arg) {
+    auto argType = dyn_cast<RankedTensorType>(arg.getType());
+    if (!argType || argType.getShape() != ArrayRef<int64_t>{B, Sk} ||
+        !(argType.getElementType().isSignlessInteger() ||
+          isa<FloatType>(argType.getElementType())))
       return std::nullopt;
-    for (bool causal : {false, true})
-      if (means(*kept, B, Sq, Sk, causal, nullptr))
-        return MaskMeaning{causal, Value()};
-    return std::nullopt;
+    probes = makeProbes(argType, B, Sk);
   }
-
-  auto argType = dyn_cast<RankedTensorType>(arg.getType());
-  if (!argType || argType.getShape() != ArrayRef<int64_t>{B, Sk} ||
-      !(argType.getElementType().isSignlessInteger() ||
-        isa<FloatType>(argType.getElementType())))
-    return std::nullopt;
-  for (const Tensor &probe : makeProbes(argType, B, Sk)) {
-    std::optional<std::vector<char>> kept = keptByAll(terms, slices, &probe, B, Sq, Sk);
-    if (!kept)
+  std::vector<std::vector<char>> kept;
+  for (size_t p = 0; p < std::max<size_t>(probes.size(), 1); ++p) {
+    std::optional<std::vector<char>> k =
+        keptByAll(terms, slices, probes.empty() ? nullptr : &probes[p], B, Sq, Sk);
+    if (!k)
       return std::nullopt;
-    for (Candidate &c : candidates)
-      c.possible = c.possible &&
-                   means(*kept, B, Sq, Sk, c.causal, c.padding ? &probe : nullptr);
+    kept.push_back(std::move(*k));
   }
-  for (const Candidate &c : candidates)
-    if (c.possible)
-      return MaskMeaning{c.causal, c.padding ? Value(arg) : Value()};
+  // In order of preference: a mask that ignores its argument is no padding
+  // mask. The first probe pads nothing, so it shows a sliding window.
+  int64_t window = guessWindow(kept.front(), Sq, Sk);
+  SmallVector<Candidate> candidates;
+  for (bool padding : {false, true}) {
+    if (padding && !arg)
+      break;
+    candidates.push_back({padding, false, 0});
+    candidates.push_back({padding, true, 0});
+    if (window)
+      candidates.push_back({padding, true, window});
+  }
+  for (const Candidate &c : candidates) {
+    bool all = true;
+    for (size_t p = 0; p < kept.size() && all; ++p)
+      all = means(kept[p], B, Sq, Sk, c, probes.empty() ? nullptr : &probes[p]);
+    if (all)
+      return MaskMeaning{c.causal, c.window, c.padding ? Value(arg) : Value()};
+  }
   return std::nullopt;
 }

@@ -33,13 +33,17 @@ struct MaskTerm {
 /// The meaning of a combination of mask terms, as tfx.attention states it.
 struct MaskMeaning {
   bool causal = false;
+  /// Sliding window of a causal mask (0: none): only the last `window` keys
+  /// up to the query's position are visible.
+  int64_t window = 0;
   /// The [batch, kv_len] argument that hides padded keys (nonzero = keep),
   /// or null when the mask does not depend on one.
   Value padding;
 };
 
 /// Classifies the conjunction of `terms` over scores [B, heads, Sq, Sk] as
-/// one of: no mask, padding, causal, causal + padding. Each term must be
+/// one of: no mask, causal, causal with a sliding window, each with or
+/// without padding. Each term must be
 /// computed from constants and at most one runtime value, a [B, Sk] integer
 /// function argument (the same for every term). The terms are evaluated
 /// with the reference interpreter for several concrete masks (all ones,

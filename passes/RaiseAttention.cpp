@@ -189,7 +189,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     auto attn = createInferred<AttentionOp>(
         rewriter, out.getLoc(), q->base, k->base, v->base, meaning.padding,
         (uint64_t)heads, (uint64_t)k->heads, llvm::APFloat((float)scale),
-        meaning.causal, (uint64_t)0, AttentionKind::softmax);
+        meaning.causal, (uint64_t)meaning.window, AttentionKind::softmax);
     if (failed(attn))
       return failure();
     Value result = attn->getResult();

@@ -102,11 +102,20 @@ std::optional<double> raise::fitRopeTheta(const Tensor &cosT, const Tensor &sinT
   double fitted = std::pow(angle, -(double)dim / (2.0 * pair));
   if (!std::isfinite(fitted) || fitted <= 1.0)
     return std::nullopt;
-  // Prefer what a config most likely said (10000, 500000), when it fits.
+  // Prefer what a config most likely said (10000, 500000), when it fits;
+  // else the f32 values next to the fit (tfx.rope uses theta as f32), as
+  // for an NTK-scaled theta.
   double rounded = std::round(fitted);
-  for (double theta : {rounded, fitted})
-    if (tablesMatch(cosT, sinT, *blocksCos, *blocksSin, seq, dim, theta, tol))
-      return theta;
+  if (tablesMatch(cosT, sinT, *blocksCos, *blocksSin, seq, dim, rounded, tol))
+    return rounded;
+  float up = (float)fitted, down = up;
+  for (int ulps = 0; ulps < 8; ++ulps) {
+    for (float theta : {up, down})
+      if (tablesMatch(cosT, sinT, *blocksCos, *blocksSin, seq, dim, theta, tol))
+        return theta;
+    up = std::nextafter(up, INFINITY);
+    down = std::nextafter(down, 0.0f);
+  }
   return std::nullopt;
 }
 
