@@ -9,6 +9,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -56,6 +57,47 @@ std::optional<MaskSlice> sliceOf(Value mask) {
   slice.ops.assign(seen.begin(), seen.end());
   llvm::sort(slice.ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   return slice;
+}
+
+/// Appends the structure of `slice` computing `root` to `key` (see
+/// MaskProbeCache): per op its name, properties, attributes, result type and
+/// operand references; a reference is a slice op's index, the argument, or
+/// a constant leaf's name, properties and type.
+void appendKey(const MaskSlice &slice, Value root, std::vector<const void *> &key) {
+  enum Tag : uintptr_t { OpRef = 1, ArgRef, ConstRef, End };
+  auto tag = [](Tag t) { return (const void *)t; };
+  llvm::DenseMap<Operation *, uintptr_t> index;
+  auto ref = [&](Value v) {
+    if (isa<BlockArgument>(v)) {
+      key.push_back(tag(ArgRef));
+      key.push_back(v.getAsOpaquePointer());
+      return;
+    }
+    Operation *def = v.getDefiningOp();
+    auto it = index.find(def);
+    if (it != index.end()) {
+      key.push_back(tag(OpRef));
+      key.push_back((const void *)it->second);
+      return;
+    }
+    key.push_back(tag(ConstRef));
+    key.push_back(def->getName().getAsOpaquePointer());
+    key.push_back(def->getPropertiesAsAttribute().getAsOpaquePointer());
+    key.push_back(def->getAttrDictionary().getAsOpaquePointer());
+    key.push_back(v.getType().getAsOpaquePointer());
+  };
+  for (Operation *op : slice.ops) {
+    key.push_back(op->getName().getAsOpaquePointer());
+    key.push_back(op->getPropertiesAsAttribute().getAsOpaquePointer());
+    key.push_back(op->getAttrDictionary().getAsOpaquePointer());
+    key.push_back(op->getResult(0).getType().getAsOpaquePointer());
+    key.push_back((const void *)(uintptr_t)op->getNumOperands());
+    for (Value operand : op->getOperands())
+      ref(operand);
+    index[op] = index.size();
+  }
+  ref(root);
+  key.push_back(tag(End));
 }
 
 std::optional<Tensor> evaluateSlice(const MaskSlice &slice, Value mask,
@@ -222,8 +264,14 @@ int64_t guessWindow(const std::vector<char> &kept, int64_t Sq, int64_t Sk) {
 
 } // namespace
 
+static std::optional<MaskMeaning> classifyUncached(ArrayRef<MaskTerm> terms,
+                                                   ArrayRef<MaskSlice> slices,
+                                                   BlockArgument arg, int64_t B,
+                                                   int64_t Sq, int64_t Sk);
+
 std::optional<MaskMeaning> raise::classifyMask(ArrayRef<MaskTerm> terms, int64_t B,
-                                               int64_t Sq, int64_t Sk) {
+                                               int64_t Sq, int64_t Sk,
+                                               MaskProbeCache *cache) {
   if (B <= 0 || Sq <= 0 || Sk <= 0)
     return std::nullopt;
   SmallVector<MaskSlice> slices;
@@ -236,6 +284,28 @@ std::optional<MaskMeaning> raise::classifyMask(ArrayRef<MaskTerm> terms, int64_t
       arg = slice->arg;
     slices.push_back(std::move(*slice));
   }
+  if (!cache)
+    return classifyUncached(terms, slices, arg, B, Sq, Sk);
+  std::vector<const void *> key{(const void *)(uintptr_t)B, (const void *)(uintptr_t)Sq,
+                                (const void *)(uintptr_t)Sk};
+  for (auto [term, slice] : llvm::zip(terms, slices)) {
+    key.push_back((const void *)(uintptr_t)term.kind);
+    uint64_t factorBits;
+    static_assert(sizeof(factorBits) == sizeof(term.factor));
+    std::memcpy(&factorBits, &term.factor, sizeof(factorBits));
+    key.push_back((const void *)(uintptr_t)factorBits);
+    appendKey(slice, term.value, key);
+  }
+  auto [it, inserted] = cache->entries.try_emplace(std::move(key));
+  if (inserted)
+    it->second = classifyUncached(terms, slices, arg, B, Sq, Sk);
+  return it->second;
+}
+
+static std::optional<MaskMeaning> classifyUncached(ArrayRef<MaskTerm> terms,
+                                                   ArrayRef<MaskSlice> slices,
+                                                   BlockArgument arg, int64_t B,
+                                                   int64_t Sq, int64_t Sk) {
   std::vector<Tensor> probes;
   if (arg) {
     auto argType = dyn_cast<RankedTensorType>(arg.getType());

@@ -12,7 +12,9 @@
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
 
+#include <map>
 #include <optional>
+#include <vector>
 
 namespace mlir::tfx::raise {
 
@@ -41,6 +43,15 @@ struct MaskMeaning {
   Value padding;
 };
 
+/// Classifications remembered by the structure of the mask subgraphs: ops,
+/// their (uniqued) attributes and types, constants and the argument. Every
+/// layer of a model repeats or shares one mask computation, so it is probed
+/// once; being keyed by content, not by op identity, an entry stays right
+/// while the IR is rewritten.
+struct MaskProbeCache {
+  std::map<std::vector<const void *>, std::optional<MaskMeaning>> entries;
+};
+
 /// Classifies the conjunction of `terms` over scores [B, heads, Sq, Sk] as
 /// one of: no mask, causal, causal with a sliding window, each with or
 /// without padding. Each term must be
@@ -50,7 +61,8 @@ struct MaskMeaning {
 /// right and left padding, scattered zeros, pseudo-random rows) and a
 /// meaning is returned only when it matches every probe exactly.
 std::optional<MaskMeaning> classifyMask(llvm::ArrayRef<MaskTerm> terms, int64_t B,
-                                        int64_t Sq, int64_t Sk);
+                                        int64_t Sq, int64_t Sk,
+                                        MaskProbeCache *cache = nullptr);
 
 } // namespace mlir::tfx::raise
 

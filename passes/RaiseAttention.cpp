@@ -14,6 +14,7 @@
 #include "RaiseUtils.h"
 
 #include <cmath>
+#include <memory>
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -113,7 +114,9 @@ std::optional<Value> peelMasks(Value v, SmallVectorImpl<MaskTerm> &terms,
 }
 
 struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
-  using OpRewritePattern::OpRewritePattern;
+  RaiseAttention(MLIRContext *context, std::shared_ptr<MaskProbeCache> cache)
+      : OpRewritePattern(context), cache(std::move(cache)) {}
+  std::shared_ptr<MaskProbeCache> cache;
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &rewriter) const override {
     auto st = op.getType();
     if (st.getRank() != 4 || ((int64_t)op.getAxis() != 3 && (int64_t)op.getAxis() != -1))
@@ -178,7 +181,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
 
     MaskMeaning meaning;
     if (!terms.empty()) {
-      std::optional<MaskMeaning> m = classifyMask(terms, B, Sq, Sk);
+      std::optional<MaskMeaning> m = classifyMask(terms, B, Sq, Sk, cache.get());
       if (!m)
         return failure();
       meaning = *m;
@@ -203,5 +206,5 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
 } // namespace
 
 void raise::populateRaiseAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseAttention>(patterns.getContext());
+  patterns.add<RaiseAttention>(patterns.getContext(), std::make_shared<MaskProbeCache>());
 }
