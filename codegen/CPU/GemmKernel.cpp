@@ -169,7 +169,8 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
   int64_t vw = fl.options.vectorWidth;
   int64_t m = plan->m, n = plan->n, k = plan->k;
   int64_t vectors = plan->vectors, nr = plan->nr, paddedN = plan->paddedN;
-  int64_t mr = std::min<int64_t>(vw == 16 ? 8 : 4, m);
+  // 8x32 (AVX-512: 16 of 32 registers) and 6x16 (AVX2: 12 of 16) blocks.
+  int64_t mr = std::min<int64_t>(vw == 16 ? 8 : vw == 8 ? 6 : 4, m);
   int64_t unroll = k % 4 == 0 ? 4 : 1;
   Type f32 = b.getF32Type();
 

@@ -38,9 +38,9 @@ SmallVector<int64_t> WeightSlot::storedShape() const {
     return SmallVector<int64_t>(shape);
   // A last partial panel is padded with zero columns.
   case WeightLayout::PanelsNK:
-    return {llvm::divideCeil(shape[0], panel), shape[1], panel};
+    return {(int64_t)llvm::divideCeil(shape[0], panel), shape[1], panel};
   case WeightLayout::PanelsKN:
-    return {llvm::divideCeil(shape[1], panel), shape[0], panel};
+    return {(int64_t)llvm::divideCeil(shape[1], panel), shape[0], panel};
   }
   return SmallVector<int64_t>(shape);
 }

@@ -125,7 +125,7 @@ llvm::Expected<std::vector<uint8_t>> mlir::tfx::packWeights(ModuleOp module,
       bool nk = slot.layout == WeightLayout::PanelsNK;
       int64_t n = nk ? shape[0] : shape[1], kDim = nk ? shape[1] : shape[0];
       int64_t p = slot.panel, out = 0;
-      for (int64_t nb = 0; nb < llvm::divideCeil(n, p); ++nb)
+      for (int64_t nb = 0, panels = (int64_t)llvm::divideCeil(n, p); nb < panels; ++nb)
         for (int64_t k = 0; k < kDim; ++k)
           for (int64_t j = 0; j < p; ++j, ++out) {
             int64_t col = nb * p + j;
