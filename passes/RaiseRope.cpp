@@ -134,7 +134,7 @@ struct RaiseRope : OpRewritePattern<AddOp> {
         for (int c = 0; c < 2; ++c) {
           Value x = direct->getOperand(a), cosV = direct->getOperand(1 - a);
           Value rot = rotated->getOperand(c), sinV = rotated->getOperand(1 - c);
-          if (matchRotateHalf(rot) != x || !isConstantLike(cosV) || !isConstantLike(sinV))
+          if (matchRotateHalf(rot) != x)
             continue;
           std::optional<HeadSplit> hs = matchHeadSplit(x);
           if (!hs || hs->keyTransposed || hs->repeat != 1)
@@ -142,7 +142,7 @@ struct RaiseRope : OpRewritePattern<AddOp> {
           auto xt = cast<RankedTensorType>(x.getType());
           if (op.getType() != xt)
             continue;
-          std::optional<Tensor> cosT = constantValue(cosV), sinT = constantValue(sinV);
+          std::optional<Tensor> cosT = foldedValue(cosV), sinT = foldedValue(sinV);
           if (!cosT || !sinT || !cosT->isFloat() || !sinT->isFloat())
             continue;
           std::optional<double> theta =

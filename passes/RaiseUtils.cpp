@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -36,6 +37,42 @@ std::optional<Tensor> raise::constantValue(Value v) {
     return std::move(*t);
   }
   return std::nullopt;
+}
+
+std::optional<Tensor> raise::foldedValue(Value v, unsigned maxOps) {
+  if (isConstantLike(v))
+    return constantValue(v);
+  llvm::DenseMap<Value, Tensor> known;
+  unsigned budget = maxOps;
+  std::function<const Tensor *(Value)> eval = [&](Value x) -> const Tensor * {
+    auto it = known.find(x);
+    if (it != known.end())
+      return &it->second;
+    if (isConstantLike(x)) {
+      std::optional<Tensor> c = constantValue(x);
+      return c ? &(known[x] = std::move(*c)) : nullptr;
+    }
+    Operation *op = x.getDefiningOp();
+    if (!op || budget == 0 || op->getNumResults() != 1 || op->getNumRegions() ||
+        !isa<TfxDialect>(op->getDialect()) || !isPure(op))
+      return nullptr;
+    --budget;
+    SmallVector<const Tensor *> operands;
+    for (Value operand : op->getOperands()) {
+      const Tensor *t = eval(operand);
+      if (!t)
+        return nullptr;
+      operands.push_back(t);
+    }
+    llvm::Expected<Tensor> r = evaluateOpOn(op, operands);
+    if (!r) {
+      llvm::consumeError(r.takeError());
+      return nullptr;
+    }
+    return &(known[x] = std::move(*r));
+  };
+  const Tensor *t = eval(v);
+  return t ? std::optional<Tensor>(*t) : std::nullopt;
 }
 
 bool raise::isConstantLike(Value v) {

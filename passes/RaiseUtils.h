@@ -15,6 +15,12 @@ namespace mlir::tfx::raise {
 /// (read from the module's weight file).
 std::optional<Tensor> constantValue(Value v);
 
+/// The value of `v` when it is computed from constants only: a constant, or
+/// a small subgraph of tfx ops over constants (e.g. cos of an exported angle
+/// table), evaluated with the reference interpreter. Gives up past `maxOps`
+/// ops or at a runtime value.
+std::optional<Tensor> foldedValue(Value v, unsigned maxOps = 32);
+
 /// The single value of a constant with one element (any shape of size 1).
 std::optional<double> scalarValue(Value v);
 

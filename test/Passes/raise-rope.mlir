@@ -52,6 +52,30 @@ func.func @rope_theta_5e5(%x: tensor<1x4x16xf32>) -> tensor<1x4x16xf32> {
 
 // -----
 
+// The exporter left the angle table as a constant under cos and sin.
+// CHECK-LABEL: func.func @rope_cos_of_angles
+// CHECK-NEXT: %[[R:.*]] = tfx.rope %arg0 {num_heads = 2 : i64, rotary_dim = 8 : i64, theta = 1.000000e+04 : f64} : (tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @rope_cos_of_angles(%x: tensor<1x4x16xf32>) -> tensor<1x4x16xf32> {
+  %ang = arith.constant dense<[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.100000001, 0.00999999978, 0.00100000005, 1.0, 0.100000001, 0.00999999978, 0.00100000005], [2.0, 0.200000003, 0.0199999996, 0.00200000009, 2.0, 0.200000003, 0.0199999996, 0.00200000009], [3.0, 0.300000012, 0.0299999993, 0.00300000003, 3.0, 0.300000012, 0.0299999993, 0.00300000003]]> : tensor<4x8xf32>
+  %cos = tfx.cos %ang : tensor<4x8xf32>
+  %sin = tfx.sin %ang : tensor<4x8xf32>
+  %0 = tfx.reshape %x : tensor<1x4x16xf32> -> tensor<1x4x2x8xf32>
+  %1 = tfx.transpose %0, [0, 2, 1, 3] : tensor<1x4x2x8xf32> -> tensor<1x2x4x8xf32>
+  %2 = tfx.mul %1, %cos : (tensor<1x2x4x8xf32>, tensor<4x8xf32>) -> tensor<1x2x4x8xf32>
+  %3 = tfx.slice %1 {offsets = array<i64: 0, 0, 0, 0>, sizes = array<i64: 1, 2, 4, 4>, strides = array<i64: 1, 1, 1, 1>} : tensor<1x2x4x8xf32> -> tensor<1x2x4x4xf32>
+  %4 = tfx.slice %1 {offsets = array<i64: 0, 0, 0, 4>, sizes = array<i64: 1, 2, 4, 4>, strides = array<i64: 1, 1, 1, 1>} : tensor<1x2x4x8xf32> -> tensor<1x2x4x4xf32>
+  %5 = tfx.neg %4 : tensor<1x2x4x4xf32>
+  %6 = tfx.concat %5, %3 {axis = 3 : i64} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x8xf32>
+  %7 = tfx.mul %sin, %6 : (tensor<4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %8 = tfx.add %2, %7 : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %9 = tfx.transpose %8, [0, 2, 1, 3] : tensor<1x2x4x8xf32> -> tensor<1x4x2x8xf32>
+  %10 = tfx.reshape %9 : tensor<1x4x2x8xf32> -> tensor<1x4x16xf32>
+  return %10 : tensor<1x4x16xf32>
+}
+
+// -----
+
 // [S, D] tables broadcast against [B, H, S, D].
 // CHECK-LABEL: func.func @rope_2d_tables
 // CHECK-NEXT: %[[R:.*]] = tfx.rope %arg0 {num_heads = 2 : i64, rotary_dim = 8 : i64, theta = 1.000000e+04 : f64} : (tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
