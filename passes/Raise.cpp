@@ -32,8 +32,10 @@ struct TfxRaisePass : mlir::tfx::impl::TfxRaiseBase<TfxRaisePass> {
     raise::populateRaiseLinearPatterns(patterns);
     ReshapeOp::getCanonicalizationPatterns(patterns, &getContext());
     TransposeOp::getCanonicalizationPatterns(patterns, &getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
+    // Not converging within the driver's iteration limit leaves valid IR,
+    // raised in part; that is no reason to fail a compile (the canonicalizer
+    // takes the same view).
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
 };
 } // namespace
