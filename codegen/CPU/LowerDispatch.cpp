@@ -36,7 +36,8 @@ static Value loadEnvField(OpBuilder &b, Location loc, Value env, int32_t index) 
   return LLVM::LoadOp::create(b, loc, ptr, field);
 }
 
-static LogicalResult lowerDispatch(ModuleOp module, LLVM::LLVMFuncOp decl) {
+static LogicalResult lowerDispatch(ModuleOp module, LLVM::LLVMFuncOp decl,
+                                   ArrayRef<LLVM::CallOp> calls) {
   MLIRContext *ctx = module.getContext();
   auto bodyRef = decl->getAttrOfType<FlatSymbolRefAttr>(kDispatchBodyAttr);
   auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(bodyRef);
@@ -69,11 +70,6 @@ static LogicalResult lowerDispatch(ModuleOp module, LLVM::LLVMFuncOp decl) {
   LLVM::CallOp::create(tb, loc, body, args);
   LLVM::ReturnOp::create(tb, loc, ValueRange{});
 
-  SmallVector<LLVM::CallOp> calls;
-  module.walk([&](LLVM::CallOp call) {
-    if (call.getCallee() == decl.getName())
-      calls.push_back(call);
-  });
   for (LLVM::CallOp call : calls) {
     auto caller = call->getParentOfType<LLVM::LLVMFuncOp>();
     OpBuilder entryBuilder = OpBuilder::atBlockBegin(&caller.getBody().front());
@@ -177,8 +173,15 @@ struct LowerDispatchPass
   using TfxCpuLowerDispatchBase::TfxCpuLowerDispatchBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // One walk for all calls: a module has a dispatch per parallel loop.
+    llvm::StringMap<SmallVector<LLVM::CallOp>> callsByCallee;
+    module.walk([&](LLVM::CallOp call) {
+      if (std::optional<StringRef> callee = call.getCallee())
+        callsByCallee[*callee].push_back(call);
+    });
     for (auto decl : llvm::to_vector(module.getOps<LLVM::LLVMFuncOp>()))
-      if (decl->hasAttr(kDispatchBodyAttr) && failed(lowerDispatch(module, decl)))
+      if (decl->hasAttr(kDispatchBodyAttr) &&
+          failed(lowerDispatch(module, decl, callsByCallee.lookup(decl.getName()))))
         return signalPassFailure();
     FailureOr<WeightPlan> plan = WeightPlan::load(module);
     if (failed(plan))
