@@ -31,7 +31,9 @@ void mlir::tfx::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createTfxLowerToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createTfxCpuTileGenerics());
+  TfxCpuTileGenericsOptions tiling;
+  tiling.minWork = options.parallelMinWork;
+  pm.addPass(createTfxCpuTileGenerics(tiling));
 
   // Entries have no tensor arguments or results left: bufferize bodies only.
   bufferization::OneShotBufferizePassOptions bufferize;

@@ -134,6 +134,7 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
   CpuPipelineOptions pipeline;
   pipeline.kernels = options.kernels;
   pipeline.vectorWidth = target->vectorWidth;
+  pipeline.parallelMinWork = options.parallelMinWork;
   buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return error("CPU code generation failed (see the diagnostics above)");

@@ -41,6 +41,11 @@ static cl::opt<std::string>
                 cl::desc("Weights: embed (in the artifact, default) or external "
                          "(NAME.weights beside it)"),
                 cl::init("embed"), cl::cat(category));
+static cl::opt<int64_t> parallelMinWork(
+    "parallel-min-work",
+    cl::desc("Loop iterations below which an op outside the kernels runs "
+             "sequentially"),
+    cl::init(32768), cl::Hidden, cl::cat(category));
 static cl::opt<bool> noKernels("no-kernels",
                                cl::desc("Plain linalg lowering, without the "
                                         "tiled/vectorized CPU kernels"),
@@ -133,6 +138,7 @@ int main(int argc, char **argv) {
     }
     compile.cpu = cpu;
     compile.kernels = !noKernels;
+    compile.parallelMinWork = parallelMinWork;
   } else {
     errs() << "tfx-compile: unknown --target=" << target << " (supported: cpu)\n";
     return 2;

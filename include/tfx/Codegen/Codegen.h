@@ -29,6 +29,9 @@ struct CompileOptions {
   WeightsMode weights = WeightsMode::Embed;
   /// Use the tiled/vectorized kernels; off gives the plain linalg lowering.
   bool kernels = true;
+  /// Linalg ops outside the kernels with fewer loop iterations than this
+  /// run sequentially rather than on the thread pool.
+  int64_t parallelMinWork = 32768;
   /// C identifier used for `<name>_artifact` and the entry wrappers;
   /// defaults to the output file's stem.
   std::string modelName;
