@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 ./tools/install-deps.sh
 ./tools/build.sh
 ninja -C build check-tfx
+# The sanitizer job (ASan+UBSan) for the runtime and the frontends.
+./tools/sanitize.sh
