@@ -13,9 +13,11 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <climits>
 #include <cstring>
 
 using namespace llvm;
@@ -133,8 +135,12 @@ Expected<Tensor> mlir::tfx::decodeTensorProto(const onnx::TensorProto &proto,
         (kv.key() == "offset" ? offset : length) = v;
       }
     }
-    if (location.empty() || StringRef(location).contains("..") ||
-        sys::path::is_absolute(location))
+    // The data must live beside the model: no absolute paths, no "..".
+    bool escapes = location.empty() || sys::path::is_absolute(location);
+    for (auto it = sys::path::begin(location), e = sys::path::end(location);
+         !escapes && it != e; ++it)
+      escapes = *it == "..";
+    if (escapes)
       return fail("tensor '" + what + "': bad external data location '" +
                   location + "'");
     if (length != bytes)
@@ -143,6 +149,17 @@ Expected<Tensor> mlir::tfx::decodeTensorProto(const onnx::TensorProto &proto,
                   Twine(bytes) + " bytes)");
     SmallString<256> path(modelDir);
     sys::path::append(path, location);
+    // A mapping past the end of the file would fault on first touch rather
+    // than fail, so the range is checked against the file's size first.
+    uint64_t fileSize;
+    if (std::error_code ec = sys::fs::file_size(path, fileSize))
+      return fail("tensor '" + what + "': cannot read external data " + path +
+                  ": " + ec.message());
+    if (offset > fileSize || length > fileSize - offset)
+      return fail("tensor '" + what + "': external data range [" +
+                  Twine(offset) + ", " + Twine(offset) + " + " + Twine(length) +
+                  ") lies outside " + path + " (" + Twine(fileSize) +
+                  " bytes)");
     auto file = MemoryBuffer::getFileSlice(path, length, offset);
     if (!file)
       return fail("tensor '" + what + "': cannot read " + Twine(length) +
@@ -232,7 +249,8 @@ mlir::tfx::openONNXWeights(StringRef path) {
     return fail("cannot open " + path + ": " + buffer.getError().message());
   auto source = std::make_unique<ONNXWeights>();
   source->path = path.str();
-  if (!source->model.ParseFromArray((*buffer)->getBufferStart(),
+  if ((*buffer)->getBufferSize() > (size_t)INT_MAX ||
+      !source->model.ParseFromArray((*buffer)->getBufferStart(),
                                     (int)(*buffer)->getBufferSize()))
     return fail("not a valid ONNX model: " + path);
   const onnx::GraphProto &graph = source->model.graph();

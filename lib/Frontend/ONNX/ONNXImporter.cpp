@@ -1,10 +1,16 @@
 //===- ONNXImporter.cpp - ONNX model -> tfx module ------------------------===//
+//
+// The graph walk: initializers, inputs, one node at a time, outputs; then the
+// clean-up (and, on request, raising) pipeline. Values and node attributes
+// are in ONNXValues.cpp, the per-operator converters in ONNXOps.cpp and
+// ONNXShapeOps.cpp.
+//
+//===----------------------------------------------------------------------===//
 
 #include "ONNXImporter.h"
 
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Frontend/ONNXTensor.h"
-#include "tfx/Interpreter/Interpreter.h"
 #include "tfx/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -17,175 +23,83 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <climits>
+
 using namespace mlir;
 using namespace mlir::tfx;
 using namespace mlir::tfx::onnximport;
 
-/// Float initializers larger than this stay in the file as tfx.weight.
-static constexpr int64_t kMaxInlineElements = 64;
-
-Type Importer::elementTypeOf(DType d) {
-  // tfx computes every float type in f32 and every integer type in i64.
-  if (isFloatDType(d))
-    return b.getF32Type();
-  if (d == DType::Bool)
-    return b.getI1Type();
-  return b.getI64Type();
-}
-
-RankedTensorType Importer::typeOfTensor(const Tensor &t) {
-  return RankedTensorType::get(t.shape, elementTypeOf(t.dtype));
-}
-
-InFlightDiagnostic Importer::error() {
-  if (!current)
-    return emitError(FileLineColLoc::get(&ctx, path, 0, 0));
-  return emitError(nodeLoc) << current->op_type() << " node '"
-                            << current->name() << "': ";
-}
-
-FailureOr<Value> Importer::get(llvm::StringRef name) {
-  auto it = values.find(name);
-  if (it == values.end()) {
-    error() << "input '" << name << "' is not defined before its use";
-    return failure();
-  }
-  OValue &v = it->second;
-  if (v.value)
-    return v.value;
-  // Materialize at the top of the function, where every use can see it, in
-  // first-use order.
-  OpBuilder::InsertionGuard guard(b);
-  if (lastMaterialized)
-    b.setInsertionPointAfter(lastMaterialized);
-  else
-    b.setInsertionPointToStart(&func.getBody().front());
-  Location l = NameLoc::get(b.getStringAttr(name));
-  if (!v.weightName.empty()) {
-    v.value = WeightOp::create(b, l, v.type, v.weightName, false).getResult();
-  } else if (v.constant) {
-    v.value = arith::ConstantOp::create(b, l, attrFromTensor(*v.constant, v.type))
-                  .getResult();
-    constantOfValue[v.value] = &*v.constant;
-  } else {
-    error() << "value '" << name << "' has no definition";
-    return failure();
-  }
-  lastMaterialized = v.value.getDefiningOp();
-  return v.value;
-}
-
-const Tensor *Importer::constant(llvm::StringRef name) {
-  auto it = values.find(name);
-  if (it == values.end() || !it->second.constant)
-    return nullptr;
-  return &*it->second.constant;
-}
-
-void Importer::setValue(llvm::StringRef name, Value v) {
-  OValue o;
-  o.type = cast<RankedTensorType>(v.getType());
-  o.value = v;
-  values[name] = std::move(o);
-}
-
-void Importer::setConstant(llvm::StringRef name, Tensor t) {
-  OValue o;
-  o.type = typeOfTensor(t);
-  o.constant = std::move(t);
-  values[name] = std::move(o);
-}
-
-void Importer::setWeight(llvm::StringRef name, std::string weightName,
-                         RankedTensorType type) {
-  OValue o;
-  o.type = type;
-  o.weightName = std::move(weightName);
-  values[name] = std::move(o);
-}
-
-LogicalResult Importer::finish(Operation *op, llvm::StringRef name) {
-  std::vector<const Tensor *> operands;
-  for (Value operand : op->getOperands()) {
-    auto it = constantOfValue.find(operand);
-    if (it == constantOfValue.end()) {
-      setValue(name, op->getResult(0));
-      return success();
-    }
-    operands.push_back(it->second);
-  }
-  llvm::Expected<Tensor> folded = evaluateOpOn(op, operands);
-  if (!folded) {
-    error() << "cannot fold at import time: "
-            << llvm::toString(folded.takeError());
-    return failure();
-  }
-  op->erase();
-  setConstant(name, std::move(*folded));
-  return success();
-}
-
-const onnx::AttributeProto *Importer::attr(llvm::StringRef name) const {
-  for (const onnx::AttributeProto &a : current->attribute())
-    if (a.name() == name)
-      return &a;
-  return nullptr;
-}
-
-int64_t Importer::intAttr(llvm::StringRef name, int64_t def) const {
-  const onnx::AttributeProto *a = attr(name);
-  return a && a->has_i() ? a->i() : def;
-}
-
-float Importer::floatAttr(llvm::StringRef name, float def) const {
-  const onnx::AttributeProto *a = attr(name);
-  return a && a->has_f() ? a->f() : def;
-}
-
-std::optional<std::vector<int64_t>>
-Importer::intsAttr(llvm::StringRef name) const {
-  const onnx::AttributeProto *a = attr(name);
-  if (!a)
-    return std::nullopt;
-  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
-}
-
-llvm::StringRef Importer::input(int i) const {
-  if (i >= current->input_size())
-    return "";
-  return current->input(i);
-}
-
-FailureOr<std::vector<int64_t>> Importer::constInts(int i, llvm::StringRef what) {
-  llvm::StringRef name = input(i);
-  const Tensor *t = name.empty() ? nullptr : constant(name);
-  if (!t || t->isFloat()) {
-    error() << what << " (input " << i << ", '" << name
-            << "') must be an integer tensor known at import time";
-    return failure();
-  }
-  return t->i;
+static bool isDefaultDomain(llvm::StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
 }
 
 LogicalResult Importer::convertNode(const onnx::NodeProto &node) {
   current = &node;
-  std::string label = node.name().empty() ? node.op_type() : node.name();
-  // The node name for readers of the IR, the file for diagnostics.
-  nodeLoc = NameLoc::get(b.getStringAttr(label),
-                         FileLineColLoc::get(&ctx, path, 0, 0));
-  if (!node.domain().empty() && node.domain() != "ai.onnx") {
-    error() << "operator domain '" << node.domain()
-            << "' is not supported (only the default ONNX domain)";
+  // Unnamed nodes (legal in ONNX) go by their first output.
+  std::string label = node.name();
+  if (label.empty() && node.output_size())
+    label = node.output(0);
+  // The node name and op type for readers of the IR and of diagnostics; the
+  // file for tools that want one.
+  nodeLoc = NameLoc::get(
+      b.getStringAttr(label),
+      NameLoc::get(b.getStringAttr(node.op_type()),
+                   FileLineColLoc::get(&ctx, path, 0, 0)));
+  if (!isDefaultDomain(node.domain())) {
+    emitError(nodeLoc) << "node '" << label << "' (" << node.op_type()
+                       << ") is in operator domain '" << node.domain()
+                       << "'; only the default ONNX domain is supported";
     return failure();
   }
-  for (const std::string &in : node.input())
-    if (!in.empty() && !has(in)) {
-      error() << "input '" << in << "' is not defined before its use";
-      return failure();
-    }
-  return convertOp(*this);
+  if (!hasConverter(node.op_type())) {
+    emitError(nodeLoc) << "unsupported ONNX op '" << node.op_type()
+                       << "' (node '" << label << "')";
+    return failure();
+  }
+
+  // Every error raised while the node converts (ours, shape inference's,
+  // folding's) names the node: collected here, re-emitted with a prefix.
+  SmallVector<Diagnostic> held;
+  LogicalResult result = success();
+  {
+    ScopedDiagnosticHandler capture(&ctx, [&](Diagnostic &diag) {
+      held.push_back(std::move(diag));
+      return success();
+    });
+    for (const std::string &in : node.input())
+      if (!in.empty() && !has(in)) {
+        error() << "input '" << in << "' is not defined before its use";
+        result = failure();
+        break;
+      }
+    if (succeeded(result))
+      result = checkAttributeKinds();
+    if (succeeded(result))
+      result = convertOp(*this);
+  }
+  std::string prefix = node.op_type() + " node '" + label + "': ";
+  for (Diagnostic &diag : held) {
+    InFlightDiagnostic out =
+        ctx.getDiagEngine().emit(diag.getLocation(), diag.getSeverity());
+    out << prefix << diag.str();
+    for (Diagnostic &note : diag.getNotes())
+      out.attachNote(note.getLocation()) << note.str();
+  }
+  // A converter that failed without saying why still stops the import.
+  if (failed(result) && held.empty())
+    emitError(nodeLoc) << prefix << "conversion failed";
+  return result;
 }
 
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// The function argument type of graph input `info`: static dims as given,
+/// symbolic ones from --input-shape, --dim, then the defaults.
 static FailureOr<RankedTensorType>
 inputType(Importer &im, const onnx::ValueInfoProto &info,
           const ImportOptionsView &options, Location loc) {
@@ -197,66 +111,70 @@ inputType(Importer &im, const onnx::ValueInfoProto &info,
   std::optional<DType> dtype = dtypeFromONNX(type.tensor_type().elem_type());
   if (!dtype) {
     emitError(loc) << "graph input '" << info.name()
-                   << "' has an unsupported element type";
+                   << "' has an unsupported element type "
+                   << type.tensor_type().elem_type();
     return failure();
   }
-  std::vector<int64_t> shape;
   auto given = options.inputShapes.find(info.name());
-  const auto &dims = type.tensor_type().shape().dim();
-  for (int i = 0; i < dims.size(); ++i) {
-    const onnx::TensorShapeProto::Dimension &d = dims[i];
-    if (d.has_dim_value()) {
-      shape.push_back(d.dim_value());
-    } else if (given != options.inputShapes.end() &&
-               (size_t)i < given->second.size()) {
-      shape.push_back(given->second[i]);
-    } else if (d.has_dim_param() && options.dims.count(d.dim_param())) {
-      shape.push_back(options.dims.lookup(d.dim_param()));
-    } else {
-      shape.push_back(i == 0 ? options.defaultBatch : options.defaultSeq);
-    }
-  }
-  if (given != options.inputShapes.end()) {
-    bool agrees = given->second.size() == shape.size();
-    for (size_t i = 0; agrees && i < shape.size(); ++i)
-      agrees = given->second[i] == shape[i];
-    if (!agrees) {
-      auto diag = emitError(loc) << "input '" << info.name() << "': the model's shape [";
-      for (int i = 0; i < dims.size(); ++i)
-        diag << (i ? "," : "")
-             << (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value())
-                                         : dims[i].dim_param());
-      diag << "] does not accept the given shape [";
-      for (size_t i = 0; i < given->second.size(); ++i)
-        diag << (i ? "," : "") << given->second[i];
-      diag << "]";
+  bool hasGiven = given != options.inputShapes.end();
+  if (!type.tensor_type().has_shape()) {
+    if (!hasGiven) {
+      emitError(loc) << "graph input '" << info.name()
+                     << "' has no shape in the model; give one with "
+                        "--input-shape";
       return failure();
     }
+    return RankedTensorType::get(given->second, im.elementTypeOf(*dtype));
   }
-  for (int64_t d : shape)
+  const auto &dims = type.tensor_type().shape().dim();
+  std::vector<int64_t> shape;
+  std::string modelShape = "[";
+  for (int i = 0; i < dims.size(); ++i) {
+    const onnx::TensorShapeProto::Dimension &d = dims[i];
+    modelShape += (i ? "," : "") + (d.has_dim_value() ? std::to_string(d.dim_value())
+                                    : d.has_dim_param() ? d.dim_param()
+                                                        : std::string("?"));
+    if (d.has_dim_value())
+      shape.push_back(d.dim_value());
+    else if (hasGiven && (size_t)i < given->second.size())
+      shape.push_back(given->second[i]);
+    else if (d.has_dim_param() && options.dims.count(d.dim_param()))
+      shape.push_back(options.dims.lookup(d.dim_param()));
+    else
+      shape.push_back(i == 0 ? options.defaultBatch : options.defaultSeq);
+  }
+  modelShape += "]";
+  if (hasGiven && given->second != shape) {
+    emitError(loc) << "input '" << info.name() << "': the model's shape "
+                   << modelShape << " does not accept the given shape "
+                   << shapeString(given->second);
+    return failure();
+  }
+  for (auto [i, d] : llvm::enumerate(shape))
     if (d <= 0) {
-      emitError(loc) << "input '" << info.name() << "' has a non-positive dimension";
+      emitError(loc) << "input '" << info.name() << "' dimension " << i
+                     << " of " << modelShape
+                     << " has no positive size; give one with --dim or "
+                        "--input-shape";
       return failure();
     }
   return RankedTensorType::get(shape, im.elementTypeOf(*dtype));
 }
 
-LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
-                                    const ImportOptionsView &options) {
+LogicalResult Importer::importInitializers(const onnx::GraphProto &graph) {
   Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
-  module = ModuleOp::create(fileLoc);
-  (*module)->setAttr(kWeightsAttr, b.getStringAttr(path));
   std::string dir = llvm::sys::path::parent_path(path).str();
-
-  // Initializers: large floats stay in the file, the rest become constants.
-  llvm::StringSet<> initializers;
   for (const onnx::TensorProto &init : graph.initializer()) {
-    initializers.insert(init.name());
     std::optional<DType> dtype = dtypeFromONNX(init.data_type());
     int64_t n = 1;
-    for (int64_t d : init.dims())
-      n *= d;
-    if (dtype && isFloatDType(*dtype) && n > kMaxInlineElements) {
+    bool validShape = true;
+    for (int64_t d : init.dims()) {
+      validShape &= d >= 0 && (d == 0 || n <= (int64_t(1) << 40) / d);
+      n *= validShape ? d : 1;
+    }
+    // Large float tensors stay in the file; the weight reader decodes them
+    // (and reports bad payloads) when the data is needed.
+    if (validShape && dtype && isFloatDType(*dtype) && n > kMaxInlineElements) {
       auto type = RankedTensorType::get(
           std::vector<int64_t>(init.dims().begin(), init.dims().end()),
           b.getF32Type());
@@ -265,37 +183,67 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
     }
     llvm::Expected<Tensor> t = decodeTensorProto(init, dir, init.name());
     if (!t) {
-      emitError(fileLoc) << "initializer '" << init.name()
-                         << "': " << llvm::toString(t.takeError());
+      // The message names the tensor.
+      emitError(fileLoc) << llvm::toString(t.takeError());
       return failure();
     }
     setConstant(init.name(), std::move(*t));
   }
+  return success();
+}
+
+LogicalResult Importer::importInputs(const onnx::GraphProto &graph,
+                                     const ImportOptionsView &options) {
+  Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializers.insert(init.name());
 
   SmallVector<Type> argTypes;
-  SmallVector<std::string> argNames;
+  SmallVector<const onnx::ValueInfoProto *> args;
   for (const onnx::ValueInfoProto &info : graph.input()) {
     if (initializers.contains(info.name()))
       continue;
     FailureOr<RankedTensorType> type = inputType(*this, info, options, fileLoc);
     if (failed(type))
       return failure();
+    // 32-bit integer inputs keep their type at the interface; inside, every
+    // integer is i64.
+    if (dtypeFromONNX(info.type().tensor_type().elem_type()) == DType::I32)
+      *type = type->clone(b.getI32Type());
     argTypes.push_back(*type);
-    argNames.push_back(info.name());
+    args.push_back(&info);
   }
   b.setInsertionPointToEnd(module->getBody());
   func = func::FuncOp::create(b, fileLoc, "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
-  for (auto [i, name] : llvm::enumerate(argNames)) {
-    func.setArgAttr(i, kNameAttr, b.getStringAttr(name));
-    setValue(name, entry->getArgument(i));
-  }
   b.setInsertionPointToEnd(entry);
+  for (auto [i, info] : llvm::enumerate(args)) {
+    func.setArgAttr(i, kNameAttr, b.getStringAttr(info->name()));
+    Value arg = entry->getArgument(i);
+    if (getElementTypeOrSelf(arg.getType()).isInteger(32)) {
+      auto type = cast<RankedTensorType>(arg.getType()).clone(b.getI64Type());
+      arg = CastOp::create(b, NameLoc::get(b.getStringAttr(info->name())), type, arg);
+      lastMaterialized = arg.getDefiningOp();
+    }
+    setValue(info->name(), arg);
+  }
+  return success();
+}
+
+LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
+                                    const ImportOptionsView &options) {
+  Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
+  module = ModuleOp::create(fileLoc);
+  (*module)->setAttr(kWeightsAttr, b.getStringAttr(path));
+  if (failed(importInitializers(graph)) || failed(importInputs(graph, options)))
+    return failure();
 
   for (const onnx::NodeProto &node : graph.node())
     if (failed(convertNode(node)))
       return failure();
   current = nullptr;
+  nodeLoc = fileLoc;
 
   SmallVector<Value> results;
   for (const onnx::ValueInfoProto &out : graph.output()) {
@@ -309,10 +257,30 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
     results.push_back(*v);
   }
   func::ReturnOp::create(b, fileLoc, results);
-  func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  func.setFunctionType(
+      b.getFunctionType(func.getArgumentTypes(), ValueRange(results).getTypes()));
   for (auto [i, out] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, kNameAttr, b.getStringAttr(out.name()));
   return success();
+}
+
+/// The opset of the default domain, after checking every node's domain.
+static FailureOr<int64_t> checkOpsets(const onnx::ModelProto &model,
+                                      Location fileLoc) {
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &set : model.opset_import())
+    if (isDefaultDomain(set.domain()))
+      opset = set.version();
+  if (opset < 11 || opset > 21) {
+    if (opset < 0)
+      emitError(fileLoc) << "the model imports no opset of the default ONNX "
+                            "domain (supported: 11..21)";
+    else
+      emitError(fileLoc) << "ONNX opset " << opset
+                         << " of the default domain is not supported (11..21)";
+    return failure();
+  }
+  return opset;
 }
 
 OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
@@ -335,19 +303,15 @@ OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
     emitError(fileLoc) << "not a valid ONNX model: " << path;
     return nullptr;
   }
-  int64_t opset = -1;
-  for (const onnx::OperatorSetIdProto &set : model.opset_import())
-    if (set.domain().empty() || set.domain() == "ai.onnx")
-      opset = set.version();
-  if (opset < 11 || opset > 21) {
-    emitError(fileLoc) << "ONNX opset " << opset
-                       << " of the default domain is not supported (11..21)";
+  FailureOr<int64_t> opset = checkOpsets(model, fileLoc);
+  if (failed(opset))
     return nullptr;
-  }
 
+  // Weights are found relative to the model, wherever the tool runs later.
   llvm::SmallString<256> absPath(path);
   llvm::sys::fs::make_absolute(absPath);
-  Importer importer(ctx, std::string(absPath), opset);
+  llvm::sys::path::remove_dots(absPath, /*remove_dot_dot=*/true);
+  Importer importer(ctx, std::string(absPath), *opset);
   ImportOptionsView view{options.dims, options.inputShapes, options.defaultBatch,
                          options.defaultSeq};
   if (failed(importer.importGraph(model.graph(), view)))
@@ -356,6 +320,8 @@ OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
   if (failed(verify(*module)))
     return nullptr;
 
+  // Canonicalization also runs without raising: it drops the constants that
+  // folding left unused and turns weight transposes into `transposed` reads.
   PassManager pm(&ctx);
   pm.addPass(createCanonicalizerPass());
   if (options.raise) {
@@ -363,7 +329,7 @@ OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createCSEPass());
-  if (failed(pm.run(*module)))
+  if (failed(pm.run(*module)) || failed(verify(*module)))
     return nullptr;
   return module;
 }

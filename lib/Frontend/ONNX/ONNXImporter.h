@@ -21,15 +21,27 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <deque>
 #include <optional>
 
 namespace mlir::tfx::onnximport {
+
+/// Float initializers and Constant tensors larger than this stay in the
+/// model file as `tfx.weight`; larger folded constants become resources.
+inline constexpr int64_t kMaxInlineElements = 64;
 
 struct OValue {
   RankedTensorType type;
   Value value;                    ///< materialized IR value, when any
   std::optional<Tensor> constant; ///< known at import time
   std::string weightName;         ///< a tfx.weight reference
+};
+
+/// Options the graph import needs (a view of ImportOptions).
+struct ImportOptionsView {
+  const llvm::StringMap<int64_t> &dims;
+  const llvm::StringMap<std::vector<int64_t>> &inputShapes;
+  int64_t defaultBatch, defaultSeq;
 };
 
 class Importer {
@@ -57,19 +69,45 @@ public:
   Location loc() const { return nodeLoc; }
   const onnx::NodeProto &node() const { return *current; }
   int64_t opsetVersion() const { return opset; }
-  /// An error at the current node: "<op_type> node '<name>': ...".
+  /// An error at the current node; while a node converts, every error is
+  /// prefixed with "<op_type> node '<name>': ".
   InFlightDiagnostic error();
   /// Records `op`'s result as output `name`, folding it to a constant when
   /// every operand is one.
   LogicalResult finish(Operation *op, llvm::StringRef name);
+  /// For the intermediate ops of a decomposition: `op`'s result, replaced by
+  /// a constant when every operand is one.
+  FailureOr<Value> fold(Operation *op);
+  /// Records `v` (a runtime value, or a constant made by fold) as `name`.
+  void define(llvm::StringRef name, Value v);
+  /// finish() for output 0 of the current node.
+  LogicalResult finish(Operation *op) { return finish(op, current->output(0)); }
+  /// `t` as an arith.constant at the current insertion point, known to the
+  /// folding like any materialized constant.
+  Value materialize(Tensor t, llvm::StringRef name);
+  /// A rank-0 constant of `of`'s element type.
+  Value scalarLike(Value of, double value);
+  /// The model's folder (external data of Constant tensors).
+  llvm::StringRef modelDir() const;
   Type elementTypeOf(DType d);
   RankedTensorType typeOfTensor(const Tensor &t);
 
   //===--- node attributes and inputs --------------------------------------===//
+  // Attribute kinds are checked for the whole node before it converts, so the
+  // accessors below may trust them.
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   int64_t intAttr(llvm::StringRef name, int64_t def) const;
   float floatAttr(llvm::StringRef name, float def) const;
   std::optional<std::vector<int64_t>> intsAttr(llvm::StringRef name) const;
+  /// `axis` normalized against `rank` (an error when outside
+  /// [-rank, rank), or [-rank-1, rank] with `inclusive`).
+  FailureOr<int64_t> axis(int64_t axis, int64_t rank, llvm::StringRef what,
+                          bool inclusive = false);
+  FailureOr<int64_t> axisAttr(llvm::StringRef name, int64_t def, int64_t rank,
+                              bool inclusive = false) {
+    return axis(intAttr(name, def), rank, "attribute '" + name.str() + "'",
+                inclusive);
+  }
   /// Input `i` of the current node, or "" when absent/empty.
   llvm::StringRef input(int i) const;
   /// Input `i` as a constant integer list (shapes, axes); emits an error and
@@ -78,11 +116,17 @@ public:
 
   //===--- driving --------------------------------------------------------===//
   LogicalResult importGraph(const onnx::GraphProto &graph,
-                            const struct ImportOptionsView &options);
+                            const ImportOptionsView &options);
   OwningOpRef<ModuleOp> takeModule() { return std::move(module); }
 
 private:
   LogicalResult convertNode(const onnx::NodeProto &node);
+  LogicalResult checkAttributeKinds();
+  LogicalResult importInitializers(const onnx::GraphProto &graph);
+  LogicalResult importInputs(const onnx::GraphProto &graph,
+                             const ImportOptionsView &options);
+  Attribute constantAttr(llvm::StringRef name, const Tensor &t,
+                         RankedTensorType type);
 
   MLIRContext &ctx;
   OpBuilder b;
@@ -94,18 +138,41 @@ private:
   llvm::DenseMap<Value, const Tensor *> constantOfValue;
   const onnx::NodeProto *current = nullptr;
   Operation *lastMaterialized = nullptr;
+  std::deque<Tensor> ownedConstants; ///< made by materialize(); stable addresses
   Location nodeLoc = UnknownLoc::get(&ctx);
 };
 
-/// Options the graph import needs (a view of ImportOptions).
-struct ImportOptionsView {
-  const llvm::StringMap<int64_t> &dims;
-  const llvm::StringMap<std::vector<int64_t>> &inputShapes;
-  int64_t defaultBatch, defaultSeq;
-};
-
-/// Converts the current node; defined in ONNXOps.cpp.
+/// Converts the current node (ONNXOps.cpp); false when no converter exists.
+bool hasConverter(llvm::StringRef opType);
 LogicalResult convertOp(Importer &im);
+
+/// Converters of the shape and data movement operators (ONNXShapeOps.cpp).
+LogicalResult convertReshape(Importer &im);
+LogicalResult convertFlatten(Importer &im);
+LogicalResult convertSqueeze(Importer &im);
+LogicalResult convertUnsqueeze(Importer &im);
+LogicalResult convertTranspose(Importer &im);
+LogicalResult convertExpand(Importer &im);
+LogicalResult convertConcat(Importer &im);
+LogicalResult convertGather(Importer &im);
+LogicalResult convertGatherElements(Importer &im);
+LogicalResult convertGatherND(Importer &im);
+LogicalResult convertSlice(Importer &im);
+LogicalResult convertSplit(Importer &im);
+LogicalResult convertShape(Importer &im);
+LogicalResult convertSize(Importer &im);
+LogicalResult convertConstantOfShape(Importer &im);
+LogicalResult convertRange(Importer &im);
+LogicalResult convertConstant(Importer &im);
+
+/// The axes a Reduce* node reduces, sorted: from the `axes` attribute
+/// before opset `inputFrom`, else from the optional input. `noop` is set
+/// when the node is the identity (no axes and noop_with_empty_axes).
+FailureOr<std::vector<int64_t>> reduceAxes(Importer &im, int64_t inputFrom,
+                                           int64_t rank, bool &noop);
+
+/// A tfx.reshape of `x` to `shape` (same element count), not yet finished.
+FailureOr<Value> buildReshape(Importer &im, Value x, ArrayRef<int64_t> shape);
 
 } // namespace mlir::tfx::onnximport
 

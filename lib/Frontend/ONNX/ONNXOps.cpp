@@ -1,9 +1,8 @@
-//===- ONNXOps.cpp - one converter per ONNX operator ----------------------===//
+//===- ONNXOps.cpp - elementwise, math and neural-network operators -------===//
 //
-// Converters map an ONNX node to tfx ops with static shapes. Ops whose
-// operands are all known are folded by Importer::finish; the few operators
-// that only make sense on known values (Shape, Range, ConstantOfShape) are
-// computed here directly.
+// One converter per ONNX operator, and the table that maps op types to them.
+// A converter builds tfx ops with static shapes and hands the node's result
+// to Importer::finish, which folds it when every operand is known.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,9 +10,7 @@
 
 #include "tfx/Frontend/ONNXTensor.h"
 
-#include "llvm/ADT/StringSwitch.h"
-
-#include <functional>
+#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -21,9 +18,32 @@ using namespace mlir::tfx::onnximport;
 
 namespace {
 
-using Converter = std::function<LogicalResult(Importer &)>;
+using Converter = LogicalResult (*)(Importer &);
 
-int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+RankedTensorType typeOfValue(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// An intermediate op of a decomposition (folded when its operands are).
+template <typename OpT, typename... Args>
+FailureOr<Value> inferred(Importer &im, Args &&...args) {
+  auto op = createInferred<OpT>(im.builder(), im.loc(), std::forward<Args>(args)...);
+  if (failed(op))
+    return failure();
+  return im.fold(*op);
+}
+
+/// Defines output 0 of the current node as `v`.
+LogicalResult result(Importer &im, Value v) {
+  im.define(im.node().output(0), v);
+  return success();
+}
+
+/// A reshape inside a decomposition (folded when its input is known).
+FailureOr<Value> reshaped(Importer &im, Value x, ArrayRef<int64_t> shape) {
+  auto r = buildReshape(im, x, shape);
+  if (failed(r))
+    return failure();
+  return im.fold(r->getDefiningOp());
+}
 
 /// Creates an op with an inferred type and finishes it as output 0.
 template <typename OpT, typename... Args>
@@ -31,7 +51,7 @@ LogicalResult emitInferred(Importer &im, Args &&...args) {
   auto op = createInferred<OpT>(im.builder(), im.loc(), std::forward<Args>(args)...);
   if (failed(op))
     return failure();
-  return im.finish(*op, im.node().output(0));
+  return im.finish(*op);
 }
 
 template <typename OpT>
@@ -40,14 +60,11 @@ LogicalResult binary(Importer &im) {
   if (failed(lhs) || failed(rhs))
     return failure();
   Value a = *lhs, b = *rhs;
-  // Pow may take an integer exponent; tfx wants one element type.
+  // Pow may take an exponent of another type; tfx wants one element type.
   if (std::is_same<OpT, PowOp>::value &&
-      getElementTypeOrSelf(a) != getElementTypeOrSelf(b)) {
-    auto bt = cast<RankedTensorType>(b.getType());
+      getElementTypeOrSelf(a) != getElementTypeOrSelf(b))
     b = CastOp::create(im.builder(), im.loc(),
-                       bt.clone(getElementTypeOrSelf(a)), b)
-            .getResult();
-  }
+                       typeOfValue(b).clone(getElementTypeOrSelf(a)), b);
   return emitInferred<OpT>(im, a, b);
 }
 
@@ -57,20 +74,15 @@ LogicalResult variadic(Importer &im) {
   auto acc = im.get(im.input(0));
   if (failed(acc))
     return failure();
-  Value v = *acc;
   for (int i = 1; i < im.node().input_size(); ++i) {
     auto next = im.get(im.input(i));
     if (failed(next))
       return failure();
-    auto op = createInferred<OpT>(im.builder(), im.loc(), v, *next);
-    if (failed(op))
+    acc = inferred<OpT>(im, *acc, *next);
+    if (failed(acc))
       return failure();
-    v = op->getResult();
   }
-  if (Operation *def = v.getDefiningOp(); def && def != acc->getDefiningOp())
-    return im.finish(def, im.node().output(0));
-  im.setValue(im.node().output(0), v);
-  return success();
+  return result(im, *acc);
 }
 
 template <typename OpT>
@@ -78,331 +90,53 @@ LogicalResult unary(Importer &im) {
   auto x = im.get(im.input(0));
   if (failed(x))
     return failure();
-  auto op = OpT::create(im.builder(), im.loc(), *x);
-  return im.finish(op, im.node().output(0));
+  return im.finish(OpT::create(im.builder(), im.loc(), *x));
 }
 
 LogicalResult isNan(Importer &im) {
   auto x = im.get(im.input(0));
   if (failed(x))
     return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  auto op = IsNanOp::create(im.builder(), im.loc(), t.clone(im.builder().getI1Type()), *x);
-  return im.finish(op, im.node().output(0));
-}
-
-LogicalResult reshapeTo(Importer &im, Value x, ArrayRef<int64_t> shape,
-                        llvm::StringRef out) {
-  auto t = cast<RankedTensorType>(x.getType());
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  if (n != t.getNumElements()) {
-    im.error() << "cannot reshape " << t << " to " << shape.size()
-               << "-D shape with " << n << " elements";
+  if (!isa<FloatType>(getElementTypeOrSelf(*x))) {
+    im.error() << "expects a float input";
     return failure();
   }
-  auto op = ReshapeOp::create(im.builder(), im.loc(), t.clone(shape), x);
-  return im.finish(op, out);
+  auto type = typeOfValue(*x).clone(im.builder().getI1Type());
+  return im.finish(IsNanOp::create(im.builder(), im.loc(), type, *x));
 }
 
-LogicalResult reshape(Importer &im) {
-  auto x = im.get(im.input(0));
-  auto spec = im.constInts(1, "the target shape");
-  if (failed(x) || failed(spec))
-    return failure();
-  auto in = cast<RankedTensorType>(x->getType());
-  bool allowZero = im.intAttr("allowzero", 0) != 0;
-  std::vector<int64_t> shape = *spec;
-  int64_t known = 1, inferAt = -1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0 && !allowZero) {
-      if ((int64_t)i >= in.getRank()) {
-        im.error() << "shape entry 0 at position " << i << " has no input dimension to copy";
-        return failure();
-      }
-      shape[i] = in.getDimSize(i);
-    }
-    if (shape[i] == -1) {
-      if (inferAt >= 0) {
-        im.error() << "the target shape has more than one -1";
-        return failure();
-      }
-      inferAt = i;
-    } else if (shape[i] < 0) {
-      im.error() << "the target shape has a negative entry " << shape[i];
-      return failure();
-    } else {
-      known *= shape[i];
-    }
-  }
-  if (inferAt >= 0) {
-    if (known == 0 || in.getNumElements() % known != 0) {
-      im.error() << "cannot infer the -1 entry of the target shape for " << in;
-      return failure();
-    }
-    shape[inferAt] = in.getNumElements() / known;
-  }
-  return reshapeTo(im, *x, shape, im.node().output(0));
-}
-
-LogicalResult flatten(Importer &im) {
+LogicalResult clip(Importer &im) {
   auto x = im.get(im.input(0));
   if (failed(x))
     return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  int64_t axis = normAxis(im.intAttr("axis", 1), t.getRank());
-  int64_t outer = 1;
-  for (int64_t i = 0; i < axis; ++i)
-    outer *= t.getDimSize(i);
-  return reshapeTo(im, *x, {outer, t.getNumElements() / std::max<int64_t>(outer, 1)},
-                   im.node().output(0));
-}
-
-/// Axes of Squeeze/Unsqueeze/Reduce*: an attribute before `inputFrom`, then
-/// the optional second input.
-FailureOr<std::optional<std::vector<int64_t>>> axesOf(Importer &im,
-                                                      int64_t inputFrom) {
-  if (im.opsetVersion() < inputFrom)
-    return im.intsAttr("axes");
-  if (im.input(1).empty())
-    return std::optional<std::vector<int64_t>>();
-  auto axes = im.constInts(1, "axes");
-  if (failed(axes))
-    return failure();
-  return std::optional<std::vector<int64_t>>(*axes);
-}
-
-LogicalResult squeeze(Importer &im) {
-  auto x = im.get(im.input(0));
-  auto axes = axesOf(im, 13);
-  if (failed(x) || failed(axes))
-    return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  std::vector<bool> drop(t.getRank(), false);
-  if (*axes) {
-    for (int64_t a : **axes) {
-      a = normAxis(a, t.getRank());
-      if (a < 0 || a >= t.getRank() || t.getDimSize(a) != 1) {
-        im.error() << "cannot squeeze axis " << a << " of " << t;
-        return failure();
-      }
-      drop[a] = true;
-    }
-  } else {
-    for (int64_t i = 0; i < t.getRank(); ++i)
-      drop[i] = t.getDimSize(i) == 1;
-  }
-  std::vector<int64_t> shape;
-  for (int64_t i = 0; i < t.getRank(); ++i)
-    if (!drop[i])
-      shape.push_back(t.getDimSize(i));
-  return reshapeTo(im, *x, shape, im.node().output(0));
-}
-
-LogicalResult unsqueeze(Importer &im) {
-  auto x = im.get(im.input(0));
-  auto axes = axesOf(im, 13);
-  if (failed(x) || failed(axes))
-    return failure();
-  if (!*axes) {
-    im.error() << "needs axes";
-    return failure();
-  }
-  auto t = cast<RankedTensorType>(x->getType());
-  int64_t rank = t.getRank() + (int64_t)(*axes)->size();
-  std::vector<bool> inserted(rank, false);
-  for (int64_t a : **axes) {
-    a = normAxis(a, rank);
-    if (a < 0 || a >= rank || inserted[a]) {
-      im.error() << "bad unsqueeze axis " << a << " for result rank " << rank;
+  Value v = *x;
+  // min and max are optional inputs (opset 11+); absent means unbounded.
+  for (int i : {1, 2}) {
+    if (im.input(i).empty())
+      continue;
+    auto bound = im.get(im.input(i));
+    if (failed(bound))
       return failure();
-    }
-    inserted[a] = true;
-  }
-  std::vector<int64_t> shape;
-  int64_t src = 0;
-  for (int64_t i = 0; i < rank; ++i)
-    shape.push_back(inserted[i] ? 1 : t.getDimSize(src++));
-  return reshapeTo(im, *x, shape, im.node().output(0));
-}
-
-LogicalResult transpose(Importer &im) {
-  auto x = im.get(im.input(0));
-  if (failed(x))
-    return failure();
-  int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
-  std::vector<int64_t> perm;
-  if (auto p = im.intsAttr("perm"))
-    perm = *p;
-  else
-    for (int64_t i = rank - 1; i >= 0; --i)
-      perm.push_back(i);
-  return emitInferred<TransposeOp>(im, *x, perm);
-}
-
-LogicalResult expand(Importer &im) {
-  auto x = im.get(im.input(0));
-  auto shape = im.constInts(1, "the target shape");
-  if (failed(x) || failed(shape))
-    return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  auto out = broadcastShapes(t.getShape(), *shape);
-  if (failed(out)) {
-    im.error() << "cannot expand " << t << " to the given shape";
-    return failure();
-  }
-  auto op = ExpandOp::create(im.builder(), im.loc(), t.clone(*out), *x);
-  return im.finish(op, im.node().output(0));
-}
-
-LogicalResult concat(Importer &im) {
-  SmallVector<Value> inputs;
-  for (int i = 0; i < im.node().input_size(); ++i) {
-    auto v = im.get(im.input(i));
-    if (failed(v))
+    auto op = i == 1 ? inferred<MaxOp>(im, v, *bound) : inferred<MinOp>(im, v, *bound);
+    if (failed(op))
       return failure();
-    inputs.push_back(*v);
+    v = *op;
   }
-  if (inputs.empty()) {
-    im.error() << "has no inputs";
-    return failure();
-  }
-  int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
-  int64_t axis = normAxis(im.intAttr("axis", 0), rank);
-  return emitInferred<ConcatOp>(im, ValueRange(inputs), axis);
-}
-
-template <typename OpT>
-LogicalResult gatherLike(Importer &im) {
-  auto data = im.get(im.input(0)), idx = im.get(im.input(1));
-  if (failed(data) || failed(idx))
-    return failure();
-  int64_t rank = cast<RankedTensorType>(data->getType()).getRank();
-  return emitInferred<OpT>(im, *data, *idx, normAxis(im.intAttr("axis", 0), rank));
-}
-
-LogicalResult gatherNd(Importer &im) {
-  auto data = im.get(im.input(0)), idx = im.get(im.input(1));
-  if (failed(data) || failed(idx))
-    return failure();
-  return emitInferred<GatherNdOp>(im, *data, *idx, im.intAttr("batch_dims", 0));
-}
-
-LogicalResult slice(Importer &im) {
-  auto x = im.get(im.input(0));
-  if (failed(x))
-    return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  int64_t rank = t.getRank();
-  std::vector<int64_t> starts, ends, axes, steps;
-  if (im.opsetVersion() < 10) {
-    starts = im.intsAttr("starts").value_or(std::vector<int64_t>());
-    ends = im.intsAttr("ends").value_or(std::vector<int64_t>());
-    axes = im.intsAttr("axes").value_or(std::vector<int64_t>());
-  } else {
-    auto s = im.constInts(1, "starts"), e = im.constInts(2, "ends");
-    if (failed(s) || failed(e))
-      return failure();
-    starts = *s;
-    ends = *e;
-    if (!im.input(3).empty()) {
-      auto a = im.constInts(3, "axes");
-      if (failed(a))
-        return failure();
-      axes = *a;
-    }
-    if (!im.input(4).empty()) {
-      auto st = im.constInts(4, "steps");
-      if (failed(st))
-        return failure();
-      steps = *st;
-    }
-  }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(i);
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size()) {
-    im.error() << "starts, ends, axes and steps differ in length";
-    return failure();
-  }
-  SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()), strides(rank, 1);
-  for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t a = normAxis(axes[i], rank);
-    if (a < 0 || a >= rank) {
-      im.error() << "slice axis " << axes[i] << " out of range";
-      return failure();
-    }
-    int64_t dim = t.getDimSize(a), step = steps[i];
-    if (step <= 0) {
-      im.error() << "slice steps must be positive (got " << step << ")";
-      return failure();
-    }
-    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
-    s = std::clamp<int64_t>(s, 0, dim);
-    e = std::clamp<int64_t>(e, 0, dim);
-    offsets[a] = s;
-    strides[a] = step;
-    sizes[a] = e > s ? (e - s + step - 1) / step : 0;
-  }
-  return emitInferred<SliceOp>(im, *x, offsets, sizes, strides);
-}
-
-LogicalResult split(Importer &im) {
-  auto x = im.get(im.input(0));
-  if (failed(x))
-    return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  int64_t axis = normAxis(im.intAttr("axis", 0), t.getRank());
-  int outputs = im.node().output_size();
-  std::vector<int64_t> sizes;
-  if (!im.input(1).empty()) {
-    auto s = im.constInts(1, "split");
-    if (failed(s))
-      return failure();
-    sizes = *s;
-  } else if (auto s = im.intsAttr("split")) {
-    sizes = *s;
-  } else {
-    int64_t dim = t.getDimSize(axis), chunk = (dim + outputs - 1) / outputs;
-    for (int i = 0; i < outputs; ++i)
-      sizes.push_back(std::min(chunk, dim - i * chunk));
-  }
-  if ((int)sizes.size() != outputs) {
-    im.error() << "has " << outputs << " outputs but " << sizes.size()
-               << " split sizes";
-    return failure();
-  }
-  int64_t offset = 0;
-  for (int i = 0; i < outputs; ++i) {
-    SmallVector<int64_t> offsets(t.getRank(), 0), sz(t.getShape()),
-        strides(t.getRank(), 1);
-    offsets[axis] = offset;
-    sz[axis] = sizes[i];
-    offset += sizes[i];
-    auto op = createInferred<SliceOp>(im.builder(), im.loc(), *x, offsets, sz, strides);
-    if (failed(op) || failed(im.finish(*op, im.node().output(i))))
-      return failure();
-  }
-  return success();
+  return result(im, v);
 }
 
 LogicalResult castOp(Importer &im) {
   auto x = im.get(im.input(0));
   if (failed(x))
     return failure();
-  std::optional<DType> to = dtypeFromONNX(im.intAttr("to", 1));
-  if (!to) {
-    im.error() << "cast to an unsupported element type " << im.intAttr("to", 1);
+  int64_t to = im.intAttr("to", 0);
+  std::optional<DType> dtype = dtypeFromONNX(to);
+  if (!dtype) {
+    im.error() << "cast to unsupported ONNX element type " << to;
     return failure();
   }
-  auto t = cast<RankedTensorType>(x->getType());
-  auto op = CastOp::create(im.builder(), im.loc(), t.clone(im.elementTypeOf(*to)), *x);
-  return im.finish(op, im.node().output(0));
+  auto type = typeOfValue(*x).clone(im.elementTypeOf(*dtype));
+  return im.finish(CastOp::create(im.builder(), im.loc(), type, *x));
 }
 
 LogicalResult where(Importer &im) {
@@ -416,17 +150,27 @@ LogicalResult softmax(Importer &im) {
   auto x = im.get(im.input(0));
   if (failed(x))
     return failure();
-  int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
-  int64_t axis = normAxis(im.intAttr("axis", im.opsetVersion() < 13 ? 1 : -1), rank);
-  // Before opset 13 Softmax flattens from `axis` on; that equals the
-  // per-axis form only on the last axis.
-  if (im.opsetVersion() < 13 && axis != rank - 1) {
-    im.error() << "opset < 13 Softmax over axis " << axis
-               << " (not the last) is not supported";
+  RankedTensorType t = typeOfValue(*x);
+  int64_t rank = t.getRank();
+  bool coerced = im.opsetVersion() < 13;
+  auto axis = im.axisAttr("axis", coerced ? 1 : -1, rank);
+  if (failed(axis))
     return failure();
-  }
-  auto op = SoftmaxOp::create(im.builder(), im.loc(), *x, axis);
-  return im.finish(op, im.node().output(0));
+  if (!coerced || *axis == rank - 1)
+    return im.finish(SoftmaxOp::create(im.builder(), im.loc(), *x, *axis));
+  // Before opset 13 Softmax sees the input as 2-D [outer, inner], split at
+  // `axis`, and normalizes each row of the flattened inner part.
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < *axis ? outer : inner) *= t.getDimSize(i);
+  auto flat = reshaped(im, *x, {outer, inner});
+  if (failed(flat))
+    return failure();
+  auto s = im.fold(SoftmaxOp::create(im.builder(), im.loc(), *flat, 1));
+  if (failed(s))
+    return failure();
+  auto back = reshaped(im, *s, t.getShape());
+  return failed(back) ? failure() : result(im, *back);
 }
 
 LogicalResult matmul(Importer &im) {
@@ -436,89 +180,139 @@ LogicalResult matmul(Importer &im) {
   return emitInferred<MatMulOp>(im, *a, *b);
 }
 
+/// Scales `v` by the constant `factor` (no op when it is 1).
+FailureOr<Value> scaled(Importer &im, Value v, float factor) {
+  if (factor == 1.0f)
+    return v;
+  return inferred<MulOp>(im, v, im.scalarLike(v, factor));
+}
+
 LogicalResult gemm(Importer &im) {
-  if (im.intAttr("transA", 0) != 0) {
-    im.error() << "transA = 1 is not supported";
-    return failure();
-  }
   auto a = im.get(im.input(0)), w = im.get(im.input(1));
   if (failed(a) || failed(w))
     return failure();
-  OpBuilder &b = im.builder();
-  Value weight = *w;
-  // tfx.linear wants [out, in]: Gemm's B is [in, out] unless transB.
-  if (im.intAttr("transB", 0) == 0) {
-    auto t = createInferred<TransposeOp>(b, im.loc(), weight, ArrayRef<int64_t>{1, 0});
+  if (typeOfValue(*a).getRank() != 2 || typeOfValue(*w).getRank() != 2) {
+    im.error() << "A and B must be 2-D, got " << a->getType() << " and "
+               << w->getType();
+    return failure();
+  }
+  Value lhs = *a, weight = *w;
+  if (im.intAttr("transA", 0) != 0) {
+    auto t = inferred<TransposeOp>(im, lhs, ArrayRef<int64_t>{1, 0});
     if (failed(t))
       return failure();
-    weight = t->getResult();
+    lhs = *t;
+  }
+  // tfx.linear wants [out, in]: Gemm's B is [in, out] unless transB. The
+  // canonicalizer turns the transpose of a weight into a `transposed` read.
+  if (im.intAttr("transB", 0) == 0) {
+    auto t = inferred<TransposeOp>(im, weight, ArrayRef<int64_t>{1, 0});
+    if (failed(t))
+      return failure();
+    weight = *t;
   }
   float alpha = im.floatAttr("alpha", 1.0f), beta = im.floatAttr("beta", 1.0f);
-  if (alpha != 1.0f) {
-    auto wt = cast<RankedTensorType>(weight.getType());
-    Value scale = arith::ConstantOp::create(
-        b, im.loc(), DenseElementsAttr::get(RankedTensorType::get({}, wt.getElementType()),
-                                            b.getF32FloatAttr(alpha)));
-    auto m = createInferred<MulOp>(b, im.loc(), weight, scale);
-    if (failed(m))
-      return failure();
-    weight = m->getResult();
-  }
   Value bias;
-  bool biasAsAdd = false;
   if (!im.input(2).empty() && beta != 0.0f) {
     auto c = im.get(im.input(2));
     if (failed(c))
       return failure();
     bias = *c;
-    auto ct = cast<RankedTensorType>(bias.getType());
-    auto wt = cast<RankedTensorType>(weight.getType());
-    biasAsAdd = beta != 1.0f || ct.getRank() != 1 || ct.getDimSize(0) != wt.getDimSize(0);
   }
-  auto lin = createInferred<LinearOp>(b, im.loc(), *a, weight,
-                                      biasAsAdd ? Value() : bias);
+  // A 1-D [out] bias with unit scales fuses into tfx.linear; anything else
+  // (2-D C, alpha, beta) is a broadcast multiply-add after it.
+  int64_t outDim = typeOfValue(weight).getDimSize(0);
+  bool fused = bias && alpha == 1.0f && beta == 1.0f &&
+               typeOfValue(bias).getShape() == ArrayRef<int64_t>{outDim};
+  auto lin = inferred<LinearOp>(im, lhs, weight, fused ? bias : Value());
   if (failed(lin))
     return failure();
-  if (!biasAsAdd)
-    return im.finish(*lin, im.node().output(0));
-  Value c = bias;
-  if (beta != 1.0f) {
-    auto ct = cast<RankedTensorType>(c.getType());
-    Value s = arith::ConstantOp::create(
-        b, im.loc(), DenseElementsAttr::get(RankedTensorType::get({}, ct.getElementType()),
-                                            b.getF32FloatAttr(beta)));
-    auto m = createInferred<MulOp>(b, im.loc(), c, s);
-    if (failed(m))
+  auto y = scaled(im, *lin, alpha);
+  if (failed(y))
+    return failure();
+  if (bias && !fused) {
+    auto c = scaled(im, bias, beta);
+    if (failed(c))
       return failure();
-    c = m->getResult();
+    y = inferred<AddOp>(im, *y, *c);
+    if (failed(y))
+      return failure();
   }
-  return emitInferred<AddOp>(im, lin->getResult(), c);
+  return result(im, *y);
+}
+
+/// A scale or bias of LayerNormalization as the 1-D [n] parameter of
+/// tfx.layer_norm over the flattened normalized dimensions `normShape`.
+FailureOr<Value> normParam(Importer &im, Value p, ArrayRef<int64_t> normShape,
+                           int64_t n) {
+  RankedTensorType t = typeOfValue(p);
+  if (t.getShape() == ArrayRef<int64_t>{n})
+    return p;
+  auto full = broadcastShapes(t.getShape(), normShape);
+  if (failed(full) || ArrayRef<int64_t>(*full) != normShape) {
+    im.error() << "scale/bias " << t << " does not broadcast to the normalized "
+               << "shape of " << n << " elements";
+    return failure();
+  }
+  if (t.getNumElements() != n) {
+    auto e = im.fold(ExpandOp::create(im.builder(), im.loc(), t.clone(normShape), p));
+    if (failed(e))
+      return failure();
+    p = *e;
+  }
+  return reshaped(im, p, {n});
 }
 
 LogicalResult layerNorm(Importer &im) {
   auto x = im.get(im.input(0)), g = im.get(im.input(1));
   if (failed(x) || failed(g))
     return failure();
-  int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
-  if (normAxis(im.intAttr("axis", -1), rank) != rank - 1) {
-    im.error() << "normalizing over more than the last axis is not supported";
+  for (int i = 1; i < im.node().output_size(); ++i)
+    if (!im.node().output(i).empty()) {
+      im.error() << "the Mean and InvStdDev outputs are not supported";
+      return failure();
+    }
+  RankedTensorType t = typeOfValue(*x);
+  int64_t rank = t.getRank();
+  auto axis = im.axisAttr("axis", -1, rank);
+  if (failed(axis))
     return failure();
-  }
+  // Normalizing over several trailing axes is layer_norm over their
+  // flattening.
+  ArrayRef<int64_t> normShape = t.getShape().drop_front(*axis);
+  int64_t n = 1;
+  for (int64_t d : normShape)
+    n *= d;
+  auto gamma = normParam(im, *g, normShape, n);
+  if (failed(gamma))
+    return failure();
   Value beta;
   if (!im.input(2).empty()) {
     auto bv = im.get(im.input(2));
     if (failed(bv))
       return failure();
-    beta = *bv;
+    auto p = normParam(im, *bv, normShape, n);
+    if (failed(p))
+      return failure();
+    beta = *p;
   }
-  if (im.node().output_size() > 1)
-    for (int i = 1; i < im.node().output_size(); ++i)
-      if (!im.node().output(i).empty()) {
-        im.error() << "the mean and inverse-std-dev outputs are not supported";
-        return failure();
-      }
-  return emitInferred<LayerNormOp>(im, *x, *g, beta,
-                                   im.builder().getF32FloatAttr(im.floatAttr("epsilon", 1e-5f)));
+  Value input = *x;
+  if (*axis != rank - 1) {
+    SmallVector<int64_t> flat(t.getShape().take_front(*axis));
+    flat.push_back(n);
+    auto r = reshaped(im, input, flat);
+    if (failed(r))
+      return failure();
+    input = *r;
+  }
+  auto eps = im.builder().getF32FloatAttr(im.floatAttr("epsilon", 1e-5f));
+  auto ln = inferred<LayerNormOp>(im, input, *gamma, beta, eps);
+  if (failed(ln))
+    return failure();
+  if (*axis == rank - 1)
+    return result(im, *ln);
+  auto back = reshaped(im, *ln, t.getShape());
+  return failed(back) ? failure() : result(im, *back);
 }
 
 LogicalResult gelu(Importer &im) {
@@ -526,144 +320,77 @@ LogicalResult gelu(Importer &im) {
   if (failed(x))
     return failure();
   const onnx::AttributeProto *a = im.attr("approximate");
-  GeluApprox approx = a && a->s() == "tanh" ? GeluApprox::tanh : GeluApprox::erf;
-  auto op = GeluOp::create(im.builder(), im.loc(), *x, approx);
-  return im.finish(op, im.node().output(0));
+  std::string mode = a ? a->s() : "none";
+  if (mode != "none" && mode != "tanh") {
+    im.error() << "approximate = '" << mode << "' is not 'none' or 'tanh'";
+    return failure();
+  }
+  GeluApprox approx = mode == "tanh" ? GeluApprox::tanh : GeluApprox::erf;
+  return im.finish(GeluOp::create(im.builder(), im.loc(), *x, approx));
 }
 
 LogicalResult reduce(Importer &im, ReduceKind kind, int64_t axesInputFrom) {
   auto x = im.get(im.input(0));
-  auto axes = axesOf(im, axesInputFrom);
-  if (failed(x) || failed(axes))
+  if (failed(x))
     return failure();
-  auto t = cast<RankedTensorType>(x->getType());
-  std::vector<int64_t> list;
-  if (*axes && !(*axes)->empty()) {
-    for (int64_t a : **axes)
-      list.push_back(normAxis(a, t.getRank()));
-  } else if (im.intAttr("noop_with_empty_axes", 0)) {
+  bool noop = false;
+  auto axes = reduceAxes(im, axesInputFrom, typeOfValue(*x).getRank(), noop);
+  if (failed(axes))
+    return failure();
+  if (noop) {
     im.alias(im.node().output(0), im.input(0));
     return success();
-  } else {
-    for (int64_t i = 0; i < t.getRank(); ++i)
-      list.push_back(i);
   }
-  llvm::sort(list);
-  return emitInferred<ReduceOp>(im, *x, kind, list, im.intAttr("keepdims", 1) != 0);
+  return emitInferred<ReduceOp>(im, *x, kind, *axes, im.intAttr("keepdims", 1) != 0);
 }
 
-//===--- operators only meaningful on known values -------------------------===//
-
-LogicalResult shape(Importer &im) {
-  RankedTensorType t = im.typeOf(im.input(0));
-  int64_t rank = t.getRank();
-  int64_t start = normAxis(im.intAttr("start", 0), rank);
-  int64_t end = im.attr("end") ? normAxis(im.intAttr("end", rank), rank) : rank;
-  start = std::clamp<int64_t>(start, 0, rank);
-  end = std::clamp<int64_t>(end, start, rank);
-  Tensor out = Tensor::ints({end - start});
-  for (int64_t i = start; i < end; ++i)
-    out.i[i - start] = t.getDimSize(i);
-  im.setConstant(im.node().output(0), std::move(out));
-  return success();
-}
-
-LogicalResult size(Importer &im) {
-  Tensor out = Tensor::ints({});
-  out.i[0] = im.typeOf(im.input(0)).getNumElements();
-  im.setConstant(im.node().output(0), std::move(out));
-  return success();
-}
-
-LogicalResult constantOfShape(Importer &im) {
-  auto shape = im.constInts(0, "the shape");
-  if (failed(shape))
+LogicalResult trilu(Importer &im) {
+  auto x = im.get(im.input(0));
+  if (failed(x))
     return failure();
-  Tensor value = Tensor::floats({1}, 0.0f);
-  if (const onnx::AttributeProto *a = im.attr("value")) {
-    auto t = decodeTensorProto(a->t(), "", "value");
-    if (!t) {
-      im.error() << llvm::toString(t.takeError());
+  RankedTensorType t = typeOfValue(*x);
+  if (t.getRank() < 2) {
+    im.error() << "expects rank >= 2, got " << t;
+    return failure();
+  }
+  int64_t k = 0;
+  if (!im.input(1).empty()) {
+    auto kv = im.constInts(1, "k");
+    if (failed(kv))
+      return failure();
+    if (kv->size() != 1) {
+      im.error() << "k must hold one value";
       return failure();
     }
-    value = std::move(*t);
+    k = (*kv)[0];
   }
-  Tensor out = value.isFloat() ? Tensor::floats(*shape, value.f.at(0), value.dtype)
-                               : Tensor::ints(*shape, value.i.at(0), value.dtype);
-  im.setConstant(im.node().output(0), std::move(out));
-  return success();
-}
-
-LogicalResult range(Importer &im) {
-  const Tensor *s = im.constant(im.input(0)), *l = im.constant(im.input(1)),
-               *d = im.constant(im.input(2));
-  if (!s || !l || !d || s->numElements() != 1 || l->numElements() != 1 ||
-      d->numElements() != 1) {
-    im.error() << "start, limit and delta must be scalars known at import time";
-    return failure();
-  }
-  double start = s->at(0), limit = l->at(0), delta = d->at(0);
-  if (delta == 0) {
-    im.error() << "delta is zero";
-    return failure();
-  }
-  int64_t n = std::max<int64_t>((int64_t)std::ceil((limit - start) / delta), 0);
-  Tensor out = s->isFloat() ? Tensor::floats({n}, 0.0f, s->dtype)
-                            : Tensor::ints({n}, 0, s->dtype);
-  for (int64_t k = 0; k < n; ++k) {
-    if (out.isFloat())
-      out.f[k] = (float)(start + k * delta);
-    else
-      out.i[k] = (int64_t)start + k * (int64_t)delta;
-  }
-  im.setConstant(im.node().output(0), std::move(out));
-  return success();
-}
-
-LogicalResult constantOp(Importer &im) {
-  const onnx::NodeProto &node = im.node();
-  for (const onnx::AttributeProto &a : node.attribute()) {
-    Tensor t;
-    if (a.name() == "value") {
-      int64_t n = 1;
-      for (int64_t dim : a.t().dims())
-        n *= dim;
-      std::optional<DType> dt = dtypeFromONNX(a.t().data_type());
-      if (dt && isFloatDType(*dt) && n > 64) {
-        im.setWeight(node.output(0), node.output(0),
-                     RankedTensorType::get(std::vector<int64_t>(a.t().dims().begin(),
-                                                                a.t().dims().end()),
-                                           im.builder().getF32Type()));
-        return success();
-      }
-      auto decoded = decodeTensorProto(a.t(), "", node.output(0));
-      if (!decoded) {
-        im.error() << llvm::toString(decoded.takeError());
-        return failure();
-      }
-      t = std::move(*decoded);
-    } else if (a.name() == "value_float") {
-      t = Tensor::floats({}, a.f());
-    } else if (a.name() == "value_floats") {
-      t = Tensor::floats({(int64_t)a.floats_size()});
-      t.f.assign(a.floats().begin(), a.floats().end());
-    } else if (a.name() == "value_int") {
-      t = Tensor::ints({}, a.i());
-    } else if (a.name() == "value_ints") {
-      t = Tensor::ints({(int64_t)a.ints_size()});
-      t.i.assign(a.ints().begin(), a.ints().end());
-    } else {
-      continue;
-    }
-    im.setConstant(node.output(0), std::move(t));
-    return success();
-  }
-  im.error() << "has no supported value attribute";
-  return failure();
+  bool upper = im.intAttr("upper", 1) != 0;
+  // Trilu keeps the elements on one side of diagonal k of the last two
+  // dimensions: a select against a mask known at import time.
+  int64_t rows = t.getDimSize(t.getRank() - 2), cols = t.getDimSize(t.getRank() - 1);
+  Tensor mask = Tensor::ints({rows, cols}, 0, DType::Bool);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.i[i * cols + j] = upper ? j - i >= k : j - i <= k;
+  Value m = im.materialize(std::move(mask), im.node().output(0) + "_mask");
+  return emitInferred<WhereOp>(im, m, *x, im.scalarLike(*x, 0.0));
 }
 
 LogicalResult identity(Importer &im) {
   im.alias(im.node().output(0), im.input(0));
+  return success();
+}
+
+LogicalResult dropout(Importer &im) {
+  // Inference only: the data passes through, the optional mask is all true.
+  im.alias(im.node().output(0), im.input(0));
+  if (im.node().output_size() > 1 && !im.node().output(1).empty()) {
+    RankedTensorType t = im.typeOf(im.input(0));
+    im.setConstant(im.node().output(1),
+                   Tensor::ints(std::vector<int64_t>(t.getShape().begin(),
+                                                     t.getShape().end()),
+                                1, DType::Bool));
+  }
   return success();
 }
 
@@ -680,33 +407,32 @@ const llvm::StringMap<Converter> &converters() {
       {"Tanh", unary<TanhOp>}, {"Erf", unary<ErfOp>}, {"Sigmoid", unary<SigmoidOp>},
       {"Cos", unary<CosOp>}, {"Sin", unary<SinOp>}, {"Abs", unary<AbsOp>},
       {"Relu", unary<ReluOp>}, {"Not", unary<NotOp>}, {"IsNaN", isNan},
-      {"Gelu", gelu}, {"Softmax", softmax}, {"MatMul", matmul}, {"Gemm", gemm},
-      {"LayerNormalization", layerNorm}, {"Cast", castOp}, {"Where", where},
-      {"Reshape", reshape}, {"Flatten", flatten}, {"Squeeze", squeeze},
-      {"Unsqueeze", unsqueeze}, {"Transpose", transpose}, {"Expand", expand},
-      {"Concat", concat}, {"Gather", gatherLike<GatherOp>},
-      {"GatherElements", gatherLike<GatherElementsOp>}, {"GatherND", gatherNd},
-      {"Slice", slice}, {"Split", split},
+      {"Clip", clip}, {"Gelu", gelu}, {"Softmax", softmax}, {"MatMul", matmul},
+      {"Gemm", gemm}, {"LayerNormalization", layerNorm}, {"Cast", castOp},
+      {"Where", where}, {"Trilu", trilu},
       {"ReduceMean", [](Importer &im) { return reduce(im, ReduceKind::mean, 18); }},
       {"ReduceSum", [](Importer &im) { return reduce(im, ReduceKind::sum, 13); }},
       {"ReduceMax", [](Importer &im) { return reduce(im, ReduceKind::max, 18); }},
       {"ReduceMin", [](Importer &im) { return reduce(im, ReduceKind::min, 18); }},
-      {"Shape", shape}, {"Size", size}, {"ConstantOfShape", constantOfShape},
-      {"Range", range}, {"Constant", constantOp}, {"Identity", identity},
-      {"Dropout", identity},
+      {"Identity", identity}, {"Dropout", dropout},
+      {"Reshape", convertReshape}, {"Flatten", convertFlatten},
+      {"Squeeze", convertSqueeze}, {"Unsqueeze", convertUnsqueeze},
+      {"Transpose", convertTranspose}, {"Expand", convertExpand},
+      {"Concat", convertConcat}, {"Gather", convertGather},
+      {"GatherElements", convertGatherElements}, {"GatherND", convertGatherND},
+      {"Slice", convertSlice}, {"Split", convertSplit}, {"Shape", convertShape},
+      {"Size", convertSize}, {"ConstantOfShape", convertConstantOfShape},
+      {"Range", convertRange}, {"Constant", convertConstant},
   };
   return table;
 }
 
 } // namespace
 
+bool mlir::tfx::onnximport::hasConverter(llvm::StringRef opType) {
+  return converters().count(opType);
+}
+
 LogicalResult mlir::tfx::onnximport::convertOp(Importer &im) {
-  const onnx::NodeProto &node = im.node();
-  auto it = converters().find(node.op_type());
-  if (it == converters().end()) {
-    emitError(im.loc()) << "unsupported ONNX op '" << node.op_type()
-                        << "' (node '" << node.name() << "')";
-    return failure();
-  }
-  return it->second(im);
+  return converters().lookup(im.node().op_type())(im);
 }
