@@ -47,6 +47,57 @@ FailureOr<Value> lmHead(ModelBuilder &mb, Value h, llvm::StringRef tiedName) {
   return op->getResult();
 }
 
+/// The attention window of each layer (0 = full causal attention), with
+/// transformers' rules: an explicit `layer_types` list wins; otherwise Mistral
+/// slides every layer whenever `sliding_window` is set, Qwen2 only when
+/// `use_sliding_window` is true and only from layer `max_window_layers` on,
+/// and Llama has no window.
+FailureOr<std::vector<int64_t>> slidingWindows(ModelBuilder &mb,
+                                               int64_t layers) {
+  std::vector<int64_t> windows(layers, 0);
+  llvm::StringRef type = mb.optionalString("model_type").value_or("");
+  // 0 stands for "no window" here and in tfx.attention.
+  int64_t window = mb.optionalInt("sliding_window").value_or(0);
+  if (window < 0) {
+    mb.configError() << "config.json: invalid sliding_window " << window;
+    return failure();
+  }
+  // Llama has no window; Qwen2 keeps the field but ignores it unless told.
+  if (type == "llama" ||
+      (type == "qwen2" && !mb.optionalBool("use_sliding_window").value_or(false)))
+    window = 0;
+  if (const llvm::json::Array *kinds = mb.config().getArray("layer_types")) {
+    if ((int64_t)kinds->size() != layers) {
+      mb.configError() << "config.json: layer_types has " << kinds->size()
+                       << " entries for " << layers << " layers";
+      return failure();
+    }
+    for (int64_t i = 0; i < layers; ++i) {
+      std::optional<llvm::StringRef> kind = (*kinds)[i].getAsString();
+      if (kind && *kind == "full_attention")
+        continue;
+      if (!kind || *kind != "sliding_attention") {
+        mb.configError() << "config.json: layer_types[" << i
+                         << "] is not 'full_attention' or 'sliding_attention'";
+        return failure();
+      }
+      if (window == 0) {
+        mb.configError() << "config.json: layer " << i
+                         << " uses sliding_attention but sliding_window is "
+                            "not set";
+        return failure();
+      }
+      windows[i] = window;
+    }
+    return windows;
+  }
+  int64_t first =
+      type == "qwen2" ? mb.optionalInt("max_window_layers").value_or(28) : 0;
+  for (int64_t i = std::max<int64_t>(first, 0); i < layers; ++i)
+    windows[i] = window;
+  return windows;
+}
+
 } // namespace
 
 OwningOpRef<ModuleOp> hf::buildGpt2(ModelBuilder &mb, int64_t batch,
@@ -82,7 +133,7 @@ OwningOpRef<ModuleOp> hf::buildGpt2(ModelBuilder &mb, int64_t batch,
   int64_t headDim = *hidden / *heads;
   mb.beginMain(batch, seq, withMask);
   auto tok = mb.embedding(mb.inputIds(), *p + "wte.weight");
-  auto pos = mb.embedding(mb.positions(seq), *p + "wpe.weight");
+  auto pos = mb.embedding(mb.positions(seq, *p + "wpe"), *p + "wpe.weight");
   if (failed(tok) || failed(pos))
     return nullptr;
   auto h = mb.add(*tok, *pos, *p + "wte");
@@ -139,7 +190,23 @@ OwningOpRef<ModuleOp> hf::buildLlamaLike(ModelBuilder &mb, int64_t batch,
   if (failed(layers) || failed(heads) || failed(hidden))
     return nullptr;
   int64_t kvHeads = mb.optionalInt("num_key_value_heads").value_or(*heads);
-  int64_t headDim = mb.optionalInt("head_dim").value_or(*hidden / *heads);
+  if (kvHeads <= 0 || *heads % kvHeads != 0) {
+    mb.configError() << "config.json: num_attention_heads " << *heads
+                     << " is not a multiple of num_key_value_heads " << kvHeads;
+    return nullptr;
+  }
+  std::optional<int64_t> explicitHeadDim = mb.optionalInt("head_dim");
+  if (!explicitHeadDim && *hidden % *heads != 0) {
+    mb.configError() << "config.json: hidden_size " << *hidden
+                     << " is not divisible by num_attention_heads " << *heads
+                     << " and there is no head_dim";
+    return nullptr;
+  }
+  int64_t headDim = explicitHeadDim.value_or(*hidden / *heads);
+  if (headDim <= 0) {
+    mb.configError() << "config.json: invalid head_dim " << headDim;
+    return nullptr;
+  }
   double eps = mb.optionalFloat("rms_norm_eps").value_or(1e-6);
   std::string act = mb.optionalString("hidden_act").value_or("silu").str();
 
@@ -166,14 +233,9 @@ OwningOpRef<ModuleOp> hf::buildLlamaLike(ModelBuilder &mb, int64_t batch,
   int64_t rotaryDim = (int64_t)(headDim * partial);
   rotaryDim -= rotaryDim % 2;
 
-  // Mistral applies its window whenever it is set; Qwen2 only when
-  // use_sliding_window says so.
-  int64_t window = 0;
-  if (auto w = mb.optionalInt("sliding_window")) {
-    bool qwen = mb.optionalString("model_type").value_or("") == "qwen2";
-    if (!qwen || mb.optionalBool("use_sliding_window").value_or(false))
-      window = *w;
-  }
+  FailureOr<std::vector<int64_t>> windows = slidingWindows(mb, *layers);
+  if (failed(windows))
+    return nullptr;
 
   std::optional<std::string> p =
       mb.detectPrefix({"model.", ""}, "embed_tokens.weight");
@@ -211,7 +273,7 @@ OwningOpRef<ModuleOp> hf::buildLlamaLike(ModelBuilder &mb, int64_t batch,
     if (failed(qr) || failed(kr))
       return nullptr;
     auto attn = causalAttention(mb, *qr, *kr, *v, *heads, kvHeads, headDim,
-                                window, l + "self_attn");
+                                (*windows)[i], l + "self_attn");
     if (failed(attn))
       return nullptr;
     auto o = mb.linear(*attn, l + "self_attn.o_proj");

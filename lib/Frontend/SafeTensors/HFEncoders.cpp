@@ -96,7 +96,7 @@ OwningOpRef<ModuleOp> hf::buildBert(ModelBuilder &mb, int64_t batch,
   }
   mb.beginMain(batch, seq, withMask);
   auto word = mb.embedding(mb.inputIds(), *p + "embeddings.word_embeddings.weight");
-  auto pos = mb.embedding(mb.positions(seq),
+  auto pos = mb.embedding(mb.positions(seq, *p + "embeddings.position_ids"),
                           *p + "embeddings.position_embeddings.weight");
   if (failed(word) || failed(pos))
     return nullptr;
@@ -105,7 +105,8 @@ OwningOpRef<ModuleOp> hf::buildBert(ModelBuilder &mb, int64_t batch,
     return nullptr;
   if (mb.hasTensor(*p + "embeddings.token_type_embeddings.weight")) {
     // No token_type_ids input: every token is of type 0, as HF defaults.
-    auto tt = mb.embedding(mb.positions(seq, /*zeros=*/true),
+    auto tt = mb.embedding(mb.positions(seq, *p + "embeddings.token_type_ids",
+                                          /*zeros=*/true),
                            *p + "embeddings.token_type_embeddings.weight");
     if (failed(tt) || failed(sum = mb.add(*sum, *tt, *p + "embeddings")))
       return nullptr;
@@ -147,7 +148,7 @@ OwningOpRef<ModuleOp> hf::buildDistilBert(ModelBuilder &mb, int64_t batch,
   }
   mb.beginMain(batch, seq, withMask);
   auto word = mb.embedding(mb.inputIds(), *p + "embeddings.word_embeddings.weight");
-  auto pos = mb.embedding(mb.positions(seq),
+  auto pos = mb.embedding(mb.positions(seq, *p + "embeddings.position_ids"),
                           *p + "embeddings.position_embeddings.weight");
   if (failed(word) || failed(pos))
     return nullptr;

@@ -146,9 +146,12 @@ OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
     emitError(loc) << "batch and sequence sizes must be positive";
     return nullptr;
   }
+  // Learned position tables end at their size; rotary positions do not.
+  bool learnedPositions =
+      type == "bert" || type == "distilbert" || type == "gpt2";
   for (const char *key : {"max_position_embeddings", "n_positions"})
     if (auto maxPos = config.getInteger(key))
-      if (seq > *maxPos) {
+      if (learnedPositions && seq > *maxPos) {
         emitError(loc) << "sequence length " << seq << " exceeds " << key
                        << " = " << *maxPos;
         return nullptr;

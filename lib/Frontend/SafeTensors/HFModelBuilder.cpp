@@ -170,7 +170,10 @@ FailureOr<Value> ModelBuilder::embedding(Value idValues,
   FailureOr<Value> table = weight(tableName);
   if (failed(table))
     return failure();
-  auto op = createInferred<EmbeddingOp>(b, loc(tableName), idValues, *table);
+  // Located at the module (`embeddings.word_embeddings`), not its parameter.
+  llvm::StringRef scope = tableName;
+  scope.consume_back(".weight");
+  auto op = createInferred<EmbeddingOp>(b, loc(scope), idValues, *table);
   if (failed(op))
     return failure();
   return op->getResult();
@@ -220,14 +223,14 @@ FailureOr<Value> ModelBuilder::sliceLast(Value x, int64_t begin, int64_t size,
   return op->getResult();
 }
 
-Value ModelBuilder::positions(int64_t seq, bool zeros) {
+Value ModelBuilder::positions(int64_t seq, llvm::StringRef scope, bool zeros) {
   SmallVector<int64_t> values(seq, 0);
   if (!zeros)
     for (int64_t i = 0; i < seq; ++i)
       values[i] = i;
   auto type = RankedTensorType::get({1, seq}, b.getI64Type());
   return arith::ConstantOp::create(
-             b, loc(zeros ? "token_type_ids" : "position_ids"),
+             b, loc(scope),
              DenseElementsAttr::get(type, ArrayRef<int64_t>(values)))
       .getResult();
 }

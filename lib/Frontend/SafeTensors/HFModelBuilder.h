@@ -66,8 +66,9 @@ public:
   /// Slice of the last dimension [begin, begin+size).
   FailureOr<Value> sliceLast(Value x, int64_t begin, int64_t size,
                              llvm::StringRef scope);
-  /// Constant [1, seq] tensor holding `0 .. seq-1` (or all zeros).
-  Value positions(int64_t seq, bool zeros = false);
+  /// Constant [1, seq] tensor holding `0 .. seq-1` (or all zeros), located
+  /// at `scope` (the HF buffer it stands for, e.g. `embeddings.position_ids`).
+  Value positions(int64_t seq, llvm::StringRef scope, bool zeros = false);
 
   //===--- the function ---------------------------------------------------===//
   /// Creates `@main(input_ids, [attention_mask])` and positions the builder.
