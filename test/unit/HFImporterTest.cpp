@@ -154,7 +154,9 @@ protected:
   std::string errors;
 };
 
-ImportOptions shapes(std::initializer_list<std::pair<const char *, std::vector<int64_t>>> s) {
+using NamedShape = std::pair<const char *, std::vector<int64_t>>;
+
+ImportOptions shapes(std::initializer_list<NamedShape> s) {
   ImportOptions options;
   for (const auto &[name, shape] : s)
     options.inputShapes[name] = shape;
@@ -189,11 +191,12 @@ TEST_F(HFImporterTest, MaskArgumentFollowsTheInputs) {
   EXPECT_EQ(norms, (std::vector<std::string>{"model.layers.0.input_layernorm",
                                              "model.layers.0.post_attention_layernorm",
                                              "model.norm"}));
+  const std::string l = "model.layers.0.";
   EXPECT_EQ(linears, (std::vector<std::string>{
-                         "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.k_proj",
-                         "model.layers.0.self_attn.v_proj", "model.layers.0.self_attn.o_proj",
-                         "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj",
-                         "model.layers.0.mlp.down_proj", "lm_head"}));
+                         l + "self_attn.q_proj", l + "self_attn.k_proj",
+                         l + "self_attn.v_proj", l + "self_attn.o_proj",
+                         l + "mlp.gate_proj", l + "mlp.up_proj",
+                         l + "mlp.down_proj", "lm_head"}));
   auto weightsAttr = (*withDefaults)->getAttrOfType<StringAttr>(kWeightsAttr);
   ASSERT_TRUE(weightsAttr);
   EXPECT_TRUE(llvm::sys::path::is_absolute(weightsAttr.getValue()));
@@ -361,11 +364,16 @@ TEST_F(HFImporterTest, BrokenConfigsAreNamed) {
        "rope_scaling.rope_type 'linear' is not supported"},
       {[](auto &c) { c["hidden_act"] = "swiglu2"; },
        "unsupported activation 'swiglu2'"},
+      {[](auto &c) { c["partial_rotary_factor"] = 0.1; },
+       "gives no valid rotary size for head_dim 4"},
       {[](auto &c) { c["num_key_value_heads"] = 3; },
        "num_attention_heads 2 is not a multiple of num_key_value_heads 3"},
       {[](auto &c) { c["num_hidden_layers"] = 2; },
        "tensor 'model.layers.1.input_layernorm.weight' not found in"},
-      {[](auto &c) { c["model_type"] = "mistral"; c["layer_types"] = llvm::json::Array{"sliding_attention"}; },
+      {[](auto &c) {
+         c["model_type"] = "mistral";
+         c["layer_types"] = llvm::json::Array{"sliding_attention"};
+       },
        "layer 0 uses sliding_attention but sliding_window is not set"},
   };
   for (const Case &c : cases) {
@@ -459,9 +467,12 @@ TEST_F(HFImporterTest, EncoderAndGpt2Prefixes) {
     gpt2[std::string(n) + ".weight"] = values({in, out}, seed++);
     gpt2[std::string(n) + ".bias"] = values({out}, seed++);
   }
-  llvm::json::Object gptConfig{{"model_type", "gpt2"}, {"n_layer", 1},
-                               {"n_head", kHeads},     {"n_embd", kHidden},
-                               {"n_positions", 16},    {"activation_function", "gelu_new"}};
+  llvm::json::Object gptConfig{{"model_type", "gpt2"},
+                               {"n_layer", 1},
+                               {"n_head", kHeads},
+                               {"n_embd", kHidden},
+                               {"n_positions", 16},
+                               {"activation_function", "gelu_new"}};
   module = import(makeFolder(gptConfig, gpt2));
   ASSERT_TRUE(module) << errors;
   int transposed = 0, slices = 0;

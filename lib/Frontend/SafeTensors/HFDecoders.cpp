@@ -232,6 +232,11 @@ OwningOpRef<ModuleOp> hf::buildLlamaLike(ModelBuilder &mb, int64_t batch,
   }
   int64_t rotaryDim = (int64_t)(headDim * partial);
   rotaryDim -= rotaryDim % 2;
+  if (rotaryDim <= 0 || rotaryDim > headDim) {
+    mb.configError() << "config.json: partial_rotary_factor " << partial
+                     << " gives no valid rotary size for head_dim " << headDim;
+    return nullptr;
+  }
 
   FailureOr<std::vector<int64_t>> windows = slidingWindows(mb, *layers);
   if (failed(windows))
