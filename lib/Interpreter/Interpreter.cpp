@@ -9,7 +9,6 @@
 
 #include "tfx/Interpreter/Interpreter.h"
 
-#include "Kernels.h"
 #include "tfx/Dialect/Tfx.h"
 #include "tfx/Support/WeightStore.h"
 
@@ -95,21 +94,9 @@ private:
     if (weightsPath.empty())
       return makeError("the module has no '" + kWeightsAttr +
                        "' attribute naming the weight file");
-    auto source = openWeightSource(weightsPath);
-    if (!source)
-      return source.takeError();
-    auto tensor = (*source)->load(op.getName());
+    auto tensor = loadWeight(weightsPath, op.getName(), op.getTransposed());
     if (!tensor)
       return tensor.takeError();
-    if (op.getTransposed()) {
-      if (tensor->rank() != 2)
-        return makeError("weight '" + op.getName() + "' is read transposed but has shape " +
-                         tensor->shapeString());
-      auto transposed = kernels::transpose(*tensor, {1, 0});
-      if (!transposed)
-        return transposed.takeError();
-      tensor = std::move(*transposed);
-    }
     auto type = cast<RankedTensorType>(op.getType());
     if (auto err = checkTensorType(*tensor, type, "weight '" + op.getName().str() + "'"))
       return err;
