@@ -123,17 +123,28 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
               SmallVector<Value> m(state.take_front(qb));
               SmallVector<Value> l(state.slice(qb, qb));
               SmallVector<Value> o(state.drop_front(2 * qb));
-              // Scores of qb rows against vw keys.
-              SmallVector<Value> s(qb, constantOf(b, loc, vecType, 0.0));
-              for (int64_t d = 0; d < headDim; ++d) {
-                Value kv = readVector(b, loc, kt, {bi, g, idx(d), key0}, vw);
-                Value col = arith::AddIOp::create(b, loc, qCol0, idx(d));
-                for (int64_t r = 0; r < qb; ++r) {
-                  Value qs = tensor::ExtractOp::create(b, loc, q,
-                                                       ValueRange{bi, rows[r], col});
-                  s[r] = vector::FMAOp::create(b, loc, splat(b, loc, qs, vw), kv, s[r]);
-                }
-              }
+              // Scores of qb rows against vw keys: a loop over head_dim
+              // whose body loads one row of K^T and broadcasts q scalars.
+              int64_t unroll = headDim % 4 == 0 ? 4 : 1;
+              SmallVector<Value> zeroScores(qb, constantOf(b, loc, vecType, 0.0));
+              auto dLoop = scf::ForOp::create(
+                  b, loc, idx(0), idx(headDim), idx(unroll), zeroScores,
+                  [&](OpBuilder &b, Location loc, Value d0, ValueRange acc) {
+                    SmallVector<Value> next(acc);
+                    for (int64_t u = 0; u < unroll; ++u) {
+                      Value d = arith::AddIOp::create(b, loc, d0, idx(u));
+                      Value kv = readVector(b, loc, kt, {bi, g, d, key0}, vw);
+                      Value col = arith::AddIOp::create(b, loc, qCol0, d);
+                      for (int64_t r = 0; r < qb; ++r) {
+                        Value qs = tensor::ExtractOp::create(
+                            b, loc, q, ValueRange{bi, rows[r], col});
+                        next[r] = vector::FMAOp::create(b, loc, splat(b, loc, qs, vw),
+                                                        kv, next[r]);
+                      }
+                    }
+                    scf::YieldOp::create(b, loc, next);
+                  });
+              SmallVector<Value> s(dLoop.getResults());
               // Visibility of the keys, shared by the rows up to the
               // causal/window part.
               Value keys = arith::AddIOp::create(
@@ -173,9 +184,12 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                 Value scores = arith::MulFOp::create(b, loc, s[r], scaleVec);
                 if (visible)
                   scores = arith::SelectOp::create(b, loc, visible, scores, negInfVec);
+                // No NaN among scores (masked ones are -inf): lets LLVM use
+                // a shuffle tree instead of NaN-checking scalar steps.
                 Value blockMax = vector::ReductionOp::create(
-                    b, loc, vector::CombiningKind::MAXIMUMF, scores);
-                Value mNew = arith::MaximumFOp::create(b, loc, m[r], blockMax);
+                    b, loc, vector::CombiningKind::MAXNUMF, scores,
+                    arith::FastMathFlags::nnan);
+                Value mNew = arith::MaxNumFOp::create(b, loc, m[r], blockMax);
                 // With every key so far hidden, m stays -inf: shift by 0.
                 Value hidden = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                                      mNew, negInf);
@@ -190,7 +204,8 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                     b, loc, wasHidden, zero,
                     math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m[r], shift)));
                 Value blockSum = vector::ReductionOp::create(
-                    b, loc, vector::CombiningKind::ADD, p[r]);
+                    b, loc, vector::CombiningKind::ADD, p[r],
+                    arith::FastMathFlags::reassoc);
                 l[r] = arith::AddFOp::create(
                     b, loc, arith::MulFOp::create(b, loc, l[r], alpha), blockSum);
                 Value alphaVec = splat(b, loc, alpha, vw);
@@ -199,22 +214,34 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                       arith::MulFOp::create(b, loc, o[r * chunks + c], alphaVec);
                 m[r] = mNew;
               }
-              // o += p_j * v[j, :], one key at a time, its row loaded once.
-              for (int64_t j = 0; j < vw; ++j) {
-                Value key = arith::AddIOp::create(b, loc, key0, idx(j));
-                SmallVector<Value> vRow;
-                for (int64_t c = 0; c < chunks; ++c)
-                  vRow.push_back(readVector(
-                      b, loc, v,
-                      {bi, key, arith::AddIOp::create(b, loc, vCol0, idx(c * vw))}, vw));
-                for (int64_t r = 0; r < qb; ++r) {
-                  Value pj = vector::ExtractOp::create(b, loc, p[r], ArrayRef<int64_t>{j});
-                  Value pv = splat(b, loc, pj, vw);
-                  for (int64_t c = 0; c < chunks; ++c)
-                    o[r * chunks + c] =
-                        vector::FMAOp::create(b, loc, pv, vRow[c], o[r * chunks + c]);
-                }
-              }
+              // o += p_j * v[j, :], one key at a time, its row loaded once;
+              // the probabilities go through a small buffer so that each p_j
+              // is a broadcast load rather than a lane shuffle.
+              Value probs = emptyTensor(b, loc, {qb, vw}, f32);
+              for (int64_t r = 0; r < qb; ++r)
+                probs = writeVector(b, loc, p[r], probs, {idx(r), idx(0)});
+              auto jLoop = scf::ForOp::create(
+                  b, loc, idx(0), idx(vw), idx(1), o,
+                  [&](OpBuilder &b, Location loc, Value j, ValueRange acc) {
+                    SmallVector<Value> next(acc);
+                    Value key = arith::AddIOp::create(b, loc, key0, j);
+                    SmallVector<Value> vRow;
+                    for (int64_t c = 0; c < chunks; ++c)
+                      vRow.push_back(readVector(
+                          b, loc, v,
+                          {bi, key, arith::AddIOp::create(b, loc, vCol0, idx(c * vw))},
+                          vw));
+                    for (int64_t r = 0; r < qb; ++r) {
+                      Value pj = tensor::ExtractOp::create(b, loc, probs,
+                                                           ValueRange{idx(r), j});
+                      Value pv = splat(b, loc, pj, vw);
+                      for (int64_t c = 0; c < chunks; ++c)
+                        next[r * chunks + c] = vector::FMAOp::create(
+                            b, loc, pv, vRow[c], next[r * chunks + c]);
+                    }
+                    scf::YieldOp::create(b, loc, next);
+                  });
+              o.assign(jLoop.getResults().begin(), jLoop.getResults().end());
               SmallVector<Value> next(m);
               next.append(l);
               next.append(o);

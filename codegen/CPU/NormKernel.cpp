@@ -115,10 +115,10 @@ FailureOr<Value> mlir::tfx::lowerNormKernel(FuncLowering &fl, OpBuilder &b,
                                        constantOf(b, loc, vecType, -INFINITY),
                                        [&](OpBuilder &b, Location loc, Value col,
                                            ValueRange acc) -> SmallVector<Value> {
-                                         return {arith::MaximumFOp::create(
+                                         return {arith::MaxNumFOp::create(
                                              b, loc, acc[0], load(b, loc, col))};
                                        })[0];
-                Value max = splat(b, loc, reduce(b, maxVec, vector::CombiningKind::MAXIMUMF), vw);
+                Value max = splat(b, loc, reduce(b, maxVec, vector::CombiningKind::MAXNUMF), vw);
                 // exp(x - max) goes to the output; its sum scales it after.
                 auto pass = scf::ForOp::create(
                     b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, width),

@@ -20,16 +20,30 @@
 // CHECK: arith.divf
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %{{.*}} : tensor<2x2x2x16x16xf32>, tensor<2x16x2x16xf32>) outs(%{{.*}} : tensor<2x16x2x2x16xf32>)
 
-// With the kernels: one flash-style loop nest, no [seq, seq] tensor.
+// With the kernels: one flash-style loop nest, no [seq, seq] tensor. Per
+// block of 16 keys: scores by a loop over head_dim (4 steps unrolled, one
+// FMA per query row), a NaN-free block max (masked scores are -inf, never
+// NaN), exp, the sum, then the probabilities staged through an [8 rows x 16
+// keys] buffer and a loop over the keys that broadcasts p[r][j] onto a row of V.
 // RUN: tfx-opt --tfx-lower-to-linalg=kernels=true %s | FileCheck %s --check-prefix=KERNEL
 // KERNEL-LABEL: func.func @main(
 // KERNEL: linalg.transpose
 // KERNEL: scf.forall (%{{.*}}) in (16)
-// KERNEL: scf.for
-// KERNEL: vector.fma
-// KERNEL: vector.reduction <maximumf>
-// KERNEL: math.exp
-// KERNEL: vector.reduction <add>
+// KERNEL: scf.for %[[KEY0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// KERNEL: scf.for %[[D:.*]] = %{{.*}} to %{{.*}} step %c4{{(_[0-9]+)?}} iter_args(
+// KERNEL-COUNT-8: vector.fma
+// KERNEL: scf.yield
+// KERNEL: vector.reduction <maxnumf>, %{{.*}} fastmath<nnan> : vector<16xf32> into f32
+// KERNEL-NEXT: arith.maxnumf
+// KERNEL: math.exp %{{.*}} : vector<16xf32>
+// KERNEL: vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// KERNEL-COUNT-8: vector.transfer_write %{{.*}} : vector<16xf32>, tensor<8x16xf32>
+// KERNEL: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// KERNEL: %[[KEY:.*]] = arith.addi %[[KEY0]], %[[J]] : index
+// KERNEL: %[[VROW:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %[[KEY]], %{{.*}}]
+// KERNEL: %[[P:.*]] = tensor.extract %{{.*}}[%{{.*}}, %[[J]]] : tensor<8x16xf32>
+// KERNEL: %[[PV:.*]] = vector.broadcast %[[P]] : f32 to vector<16xf32>
+// KERNEL: vector.fma %[[PV]], %[[VROW]], %{{.*}} : vector<16xf32>
 // KERNEL-NOT: 16x16xf32
 // KERNEL: tensor.parallel_insert_slice
 
