@@ -45,7 +45,12 @@ std::optional<WeightRef> FuncLowering::weightSource(Value value) {
     return WeightRef{weight.getNameAttr(), weight.getTransposed(), type};
   if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
     auto elements = dyn_cast<ElementsAttr>(constant.getValue());
-    if (!elements || type.getNumElements() <= kMaxInlineConstant)
+    if (!elements)
+      return std::nullopt;
+    // Resource blobs are weights whatever their size (passes put the
+    // weights they compute there); small dense constants stay in the code.
+    if (!isa<DenseResourceElementsAttr>(elements) &&
+        type.getNumElements() <= kMaxInlineConstant)
       return std::nullopt;
     if (auto dense = dyn_cast<DenseElementsAttr>(elements); dense && dense.isSplat())
       return std::nullopt;

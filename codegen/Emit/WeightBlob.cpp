@@ -3,6 +3,7 @@
 #include "WeightBlob.h"
 
 #include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/ResourceWeights.h"
 #include "tfx/Support/WeightStore.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -29,34 +30,6 @@ uint64_t mlir::tfx::weightsChecksum(llvm::ArrayRef<uint8_t> bytes) {
     hash *= 1099511628211ull;
   }
   return hash;
-}
-
-/// A constant as a host Tensor (floats as f32, integers as int64).
-static llvm::Expected<Tensor> tensorFromElements(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  Tensor t;
-  t.shape.assign(type.getShape().begin(), type.getShape().end());
-  Type element = type.getElementType();
-  if (isa<FloatType>(element)) {
-    t.dtype = DType::F32;
-    for (APFloat v : attr.getValues<APFloat>()) {
-      bool lost;
-      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      t.f.push_back(v.convertToFloat());
-    }
-    if ((int64_t)t.f.size() == type.getNumElements())
-      return t;
-  } else if (isa<IntegerType>(element)) {
-    t.dtype = DType::I64;
-    bool isBool = element.isInteger(1);
-    for (APInt v : attr.getValues<APInt>())
-      t.i.push_back(isBool ? (int64_t)v.getZExtValue() : v.getSExtValue());
-    if ((int64_t)t.i.size() == type.getNumElements())
-      return t;
-  }
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "cannot read a constant of type %s",
-                                 "(unsupported)");
 }
 
 /// Stores element `k` of `t` in `element`'s encoding at `out`.

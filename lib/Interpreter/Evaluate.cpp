@@ -11,9 +11,9 @@
 
 #include "Kernels.h"
 #include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/ResourceWeights.h"
 
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
@@ -97,88 +97,14 @@ llvm::Error mlir::tfx::checkTensorType(const Tensor &t, RankedTensorType type,
                    ", got " + t.shapeString() + " (" + dtypeName(t.dtype) + ")");
 }
 
-static float toHostFloat(llvm::APFloat value) {
-  bool losesInfo;
-  value.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  return value.convertToFloat();
-}
-
-/// Decodes the little-endian raw data of a dense_resource blob.
-static llvm::Expected<Tensor> tensorFromBlob(ArrayRef<char> data, ShapedType type,
-                                             llvm::StringRef key) {
-  Type elt = type.getElementType();
-  Tensor t;
-  t.dtype = dtypeOf(elt);
-  t.shape.assign(type.getShape().begin(), type.getShape().end());
-  unsigned bits = elt.isIntOrFloat() ? elt.getIntOrFloatBitWidth() : 64;
-  size_t bytes = bits == 1 ? 1 : bits / 8;
-  int64_t count = t.numElements();
-  if (bits % 8 && bits != 1)
-    return makeError("dense_resource '" + key + "': unsupported element width " +
-                     llvm::Twine(bits));
-  if (data.size() != (size_t)count * bytes)
-    return makeError("dense_resource '" + key + "' holds " +
-                     llvm::Twine(data.size()) + " bytes, expected " +
-                     llvm::Twine((size_t)count * bytes));
-  auto rawAt = [&](int64_t n) {
-    uint64_t raw = 0;
-    std::memcpy(&raw, data.data() + n * bytes, bytes); // little-endian host
-    return raw;
-  };
-  if (auto floatType = dyn_cast<FloatType>(elt)) {
-    t.f.resize(count);
-    for (int64_t n = 0; n < count; ++n)
-      t.f[n] = toHostFloat(
-          llvm::APFloat(floatType.getFloatSemantics(), llvm::APInt(bits, rawAt(n))));
-    return t;
-  }
-  t.i.resize(count);
-  bool isUnsigned = elt.isUnsignedInteger() || bits == 1;
-  for (int64_t n = 0; n < count; ++n) {
-    llvm::APInt value(bits == 1 ? 8 : bits, rawAt(n));
-    t.i[n] = bits == 1 ? (value != 0) : isUnsigned ? (int64_t)value.getZExtValue()
-                                                   : value.getSExtValue();
-  }
-  return t;
-}
-
 llvm::Expected<Tensor> mlir::tfx::tensorFromAttr(Attribute attr) {
-  auto typed = dyn_cast_if_present<TypedAttr>(attr);
-  auto type = typed ? dyn_cast<RankedTensorType>(typed.getType()) : nullptr;
-  if (!type || !type.hasStaticShape())
-    return makeError("constant is not a statically shaped tensor");
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    llvm::StringRef key = resource.getRawHandle().getKey();
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return makeError("dense_resource '" + key + "' has no data");
-    return tensorFromBlob(blob->getData(), type, key);
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
+  auto elements = dyn_cast_if_present<ElementsAttr>(attr);
+  if (!elements)
     return makeError("unsupported constant attribute kind");
-  Type elt = type.getElementType();
-  Tensor t;
-  t.dtype = dtypeOf(elt);
-  t.shape.assign(type.getShape().begin(), type.getShape().end());
-  int64_t count = t.numElements();
-  if (isa<FloatType>(elt)) {
-    t.f.reserve(count);
-    if (elt.isF32())
-      llvm::append_range(t.f, dense.getValues<float>());
-    else
-      for (const llvm::APFloat &v : dense.getValues<llvm::APFloat>())
-        t.f.push_back(toHostFloat(v));
-    return t;
-  }
-  if (!elt.isIntOrIndex())
-    return makeError("unsupported constant element type");
-  bool isUnsigned = elt.isUnsignedInteger() || elt.isInteger(1);
-  t.i.reserve(count);
-  for (const llvm::APInt &v : dense.getValues<llvm::APInt>())
-    t.i.push_back(isUnsigned ? (int64_t)v.getZExtValue() : v.getSExtValue());
-  return t;
+  auto tensor = tensorFromElements(elements);
+  if (tensor)
+    tensor->dtype = dtypeOf(elements.getElementType());
+  return tensor;
 }
 
 DenseElementsAttr mlir::tfx::attrFromTensor(const Tensor &t, RankedTensorType type) {

@@ -118,7 +118,7 @@ static llvm::Error opError(Operation *op, llvm::Error err) {
 
 llvm::Expected<std::map<std::string, Tensor>>
 mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inputs,
-                       llvm::StringRef funcName) {
+                       llvm::StringRef funcName, const OpObserver &observer) {
   auto found = findEntryFunction(module, funcName);
   if (!found)
     return found.takeError();
@@ -193,6 +193,8 @@ mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inp
       auto evaluated = evaluateOpOn(&op, operands);
       if (!evaluated)
         return evaluated.takeError();
+      if (observer)
+        observer(&op, operands, *evaluated);
       result = std::make_shared<const Tensor>(std::move(*evaluated));
     }
     if (!op.getResult(0).use_empty())

@@ -3,6 +3,8 @@
 // tfx-compile MODEL --emit=mlir [-o OUT] [--dim NAME=N] [--input-shape NAME=AxB]
 // tfx-compile MODEL --target cpu -o NAME [--emit=obj|so|lib]
 //             [--weights embed|external] [--cpu=native|cascadelake|...]
+// Either form takes --passes=PIPELINE: tfx passes (compression) run on the
+// imported module before it is emitted.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -58,6 +62,12 @@ static cl::list<std::string>
 static cl::list<std::string>
     inputShapes("input-shape", cl::desc("Static shape of an input, NAME=AxBxC"),
                 cl::cat(category));
+static cl::opt<std::string>
+    passes("passes",
+           cl::desc("Passes to run on the imported model before emitting it, "
+                    "as a pipeline: 'tfx-prune-heads{ratio=0.25 "
+                    "calibration=cal.safetensors},tfx-low-rank{rank-ratio=0.5}'"),
+           cl::init(""), cl::cat(category));
 static cl::opt<bool> noRaise("no-raise",
                              cl::desc("Keep the imported ONNX ops unraised"),
                              cl::cat(category));
@@ -144,6 +154,8 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  mlir::tfx::registerTfxPasses();
+  mlir::tfx::registerTfxPipelines();
   mlir::MLIRContext ctx;
   mlir::DialectRegistry registry;
   mlir::tfx::registerTfxDialects(registry);
@@ -156,6 +168,18 @@ int main(int argc, char **argv) {
       mlir::tfx::importModel(modelPath, ctx, options);
   if (!module || failed(mlir::verify(*module)))
     return 1;
+
+  if (!passes.empty()) {
+    mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    if (failed(mlir::parsePassPipeline(passes, pm, os))) {
+      errs() << "tfx-compile: bad --passes: " << message << "\n";
+      return 2;
+    }
+    if (failed(pm.run(*module)))
+      return 1;
+  }
 
   if (target == "cpu") {
     // NAME may carry the extension of what it names.

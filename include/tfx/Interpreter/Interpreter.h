@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -36,12 +37,18 @@ llvm::Expected<Tensor> evaluateOpOn(mlir::Operation *op,
 /// A location as a user reads it: `file:line:col`, `'name' (file:line:col)`.
 std::string formatLocation(mlir::Location loc);
 
+/// Sees every computed op (not tfx.weight) right after it ran: its operand
+/// values and its result, which it may change before later ops read it
+/// (calibration records statistics; importance estimates ablate parts).
+using OpObserver = std::function<void(
+    mlir::Operation *op, llvm::ArrayRef<const Tensor *> operands, Tensor &result)>;
+
 /// Runs `func` (default: the module's `main`, else its only function).
 /// Inputs and outputs are keyed by their `tfx.name` argument/result
 /// attribute (or `arg<i>` / `result<i>` without one).
 llvm::Expected<std::map<std::string, Tensor>>
 runFunction(mlir::ModuleOp module, const std::map<std::string, Tensor> &inputs,
-            llvm::StringRef funcName = "");
+            llvm::StringRef funcName = "", const OpObserver &observer = nullptr);
 
 /// The function runFunction runs: `funcName`, else `main`, else the only one.
 llvm::Expected<mlir::func::FuncOp> findEntryFunction(mlir::ModuleOp module,

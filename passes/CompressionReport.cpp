@@ -1,0 +1,140 @@
+//===- CompressionReport.cpp - what a compression did and cost ------------===//
+
+#include "CompressionReport.h"
+
+#include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/ResourceWeights.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+using namespace mlir::tfx;
+
+/// Constants up to this size are code, not weights (as in the CPU lowering).
+static constexpr int64_t kSmallConstant = 256;
+
+static int64_t elementsOf(Type type) {
+  auto shaped = dyn_cast<RankedTensorType>(type);
+  return shaped && shaped.hasStaticShape() ? shaped.getNumElements() : 0;
+}
+
+static int64_t bytesOf(Type type) {
+  auto shaped = dyn_cast<RankedTensorType>(type);
+  if (!shaped || !shaped.hasStaticShape())
+    return 0;
+  return shaped.getNumElements() * blobElementBytes(shaped.getElementType());
+}
+
+ModelCost mlir::tfx::measureModel(ModuleOp module) {
+  ModelCost cost;
+  llvm::DenseSet<std::pair<Attribute, unsigned>> seen;
+  module.walk([&](Operation *op) {
+    if (auto weight = dyn_cast<WeightOp>(op)) {
+      if (weight->use_empty() ||
+          !seen.insert({weight.getNameAttr(), weight.getTransposed()}).second)
+        return;
+      cost.params += elementsOf(weight.getType());
+      cost.weightBytes += bytesOf(weight.getType());
+    } else if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto elements = dyn_cast<ElementsAttr>(constant.getValue());
+      if (!elements || constant->use_empty() ||
+          (!isa<DenseResourceElementsAttr>(elements) &&
+           elementsOf(elements.getType()) <= kSmallConstant) ||
+          !seen.insert({elements, 0}).second)
+        return;
+      // Index arrays of sparse formats are storage, not parameters.
+      if (isa<FloatType>(elements.getElementType()))
+        cost.params += elementsOf(elements.getType());
+      cost.weightBytes += bytesOf(elements.getType());
+    } else if (auto linear = dyn_cast<LinearOp>(op)) {
+      auto w = cast<RankedTensorType>(linear.getWeight().getType());
+      cost.flops += 2.0 * elementsOf(linear.getType()) * w.getDimSize(1);
+    } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
+      auto lhs = cast<RankedTensorType>(matmul.getLhs().getType());
+      cost.flops += 2.0 * elementsOf(matmul.getType()) * lhs.getShape().back();
+    } else if (auto attention = dyn_cast<AttentionOp>(op)) {
+      auto q = cast<RankedTensorType>(attention.getQ().getType());
+      auto k = cast<RankedTensorType>(attention.getK().getType());
+      // scores and probabilities @ values: 2 x B x Sq x Skv x (H x d).
+      cost.flops += 4.0 * elementsOf(q) * k.getDimSize(1);
+    }
+  });
+  return cost;
+}
+
+static std::string megabytes(int64_t bytes) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%.2f MB", bytes / 1e6);
+  return s;
+}
+
+FailureOr<CompressionRun>
+CompressionRun::begin(ModuleOp module, llvm::StringRef pass,
+                      llvm::StringRef calibrationPath, int64_t maxBatches,
+                      bool needsCalibration, const OpObserver &observer) {
+  CompressionRun run;
+  run.pass = pass.str();
+  run.before = measureModel(module);
+  if (calibrationPath.empty()) {
+    if (needsCalibration) {
+      emitError(module.getLoc())
+          << pass << ": this criterion needs calibration data (calibration=FILE)";
+      return failure();
+    }
+    return run;
+  }
+  auto func = findEntryFunction(module);
+  if (!func) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(func.takeError());
+    return failure();
+  }
+  auto set = loadCalibrationSet(calibrationPath, *func, maxBatches);
+  if (!set) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(set.takeError());
+    return failure();
+  }
+  auto outputs = runCalibration(module, *set, observer, pass.str() + " calibration");
+  if (!outputs) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(outputs.takeError());
+    return failure();
+  }
+  set->reference = std::move(*outputs);
+  run.set = std::move(*set);
+  return run;
+}
+
+llvm::raw_ostream &CompressionRun::log() {
+  return llvm::errs() << pass << ": ";
+}
+
+FailureOr<std::optional<Fidelity>> CompressionRun::finish(ModuleOp module) {
+  ModelCost after = measureModel(module);
+  log() << "weights " << megabytes(before.weightBytes) << " -> "
+        << megabytes(after.weightBytes)
+        << llvm::format(" (%.3fx), ", before.weightBytes
+                                           ? (double)after.weightBytes / before.weightBytes
+                                           : 1.0)
+        << "params " << before.params << " -> " << after.params << ", GFLOP "
+        << llvm::format("%.4f -> %.4f (%.3fx)\n", before.flops / 1e9, after.flops / 1e9,
+                        before.flops > 0 ? after.flops / before.flops : 1.0);
+  if (!set) {
+    log() << "fidelity not measured (no calibration data)\n";
+    return std::optional<Fidelity>();
+  }
+  auto outputs = runCalibration(module, *set, nullptr, pass + " check");
+  if (!outputs) {
+    emitError(module.getLoc()) << pass << ": the rewritten model does not run: "
+                               << llvm::toString(outputs.takeError());
+    return failure();
+  }
+  auto fidelity = compareOutputs(set->reference, *outputs);
+  if (!fidelity) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(fidelity.takeError());
+    return failure();
+  }
+  log() << "fidelity vs the input model on " << set->batches.size()
+        << " calibration batches: " << fidelity->summary() << "\n";
+  return std::optional<Fidelity>(std::move(*fidelity));
+}

@@ -1,0 +1,72 @@
+//===- Weights.cpp - read and create weights in compression passes --------===//
+
+#include "Weights.h"
+
+#include "tfx/Support/ResourceWeights.h"
+#include "tfx/Support/WeightStore.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace mlir::tfx;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+bool mlir::tfx::isWeightValue(Value v) {
+  if (v.getDefiningOp<WeightOp>())
+    return true;
+  auto constant = v.getDefiningOp<arith::ConstantOp>();
+  return constant && isa<ElementsAttr>(constant.getValue());
+}
+
+llvm::Expected<Tensor> mlir::tfx::readWeight(Value v) {
+  if (auto weight = v.getDefiningOp<WeightOp>()) {
+    auto module = weight->getParentOfType<ModuleOp>();
+    auto path = module ? module->getAttrOfType<StringAttr>(kWeightsAttr) : nullptr;
+    if (!path)
+      return makeError("weight '" + weight.getName() + "': the module has no '" +
+                       kWeightsAttr + "' attribute");
+    auto tensor = loadWeight(path.getValue(), weight.getName(), weight.getTransposed());
+    if (!tensor)
+      return tensor.takeError();
+    auto type = cast<RankedTensorType>(weight.getType());
+    if (tensor->shape != std::vector<int64_t>(type.getShape().begin(),
+                                              type.getShape().end()))
+      return makeError("weight '" + weight.getName() + "' is " +
+                       tensor->shapeString() + " in the file");
+    return tensor;
+  }
+  if (auto constant = v.getDefiningOp<arith::ConstantOp>())
+    if (auto elements = dyn_cast<ElementsAttr>(constant.getValue()))
+      return tensorFromElements(elements);
+  return makeError("not a weight or constant");
+}
+
+std::string mlir::tfx::weightName(Value v) {
+  if (auto weight = v.getDefiningOp<WeightOp>())
+    return weight.getName().str();
+  if (auto constant = v.getDefiningOp<arith::ConstantOp>())
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+      return resource.getRawHandle().getKey().str();
+  return "";
+}
+
+FailureOr<Value> mlir::tfx::createWeight(OpBuilder &b, Location loc,
+                                         RankedTensorType type, const Tensor &t,
+                                         llvm::StringRef name) {
+  auto attr = createResourceWeight(type, t, name);
+  if (!attr) {
+    emitError(loc) << llvm::toString(attr.takeError());
+    return failure();
+  }
+  return arith::ConstantOp::create(b, loc, type, *attr).getResult();
+}
+
+FailureOr<Value> mlir::tfx::createF32Weight(OpBuilder &b, Location loc,
+                                            const Tensor &t, llvm::StringRef name) {
+  return createWeight(b, loc, RankedTensorType::get(t.shape, b.getF32Type()), t,
+                      name);
+}

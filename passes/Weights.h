@@ -1,0 +1,40 @@
+//===- Weights.h - read and create weights in compression passes -*- C++ -*-===//
+//
+// A weight is a `tfx.weight` (a tensor of the model file) or an
+// `arith.constant` (dense, or a `dense_resource` blob that an earlier pass
+// wrote). Compression passes read weights as host tensors and put the
+// weights they compute into resource blobs (tfx/Support/ResourceWeights.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFX_PASSES_WEIGHTS_H
+#define TFX_PASSES_WEIGHTS_H
+
+#include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+namespace mlir::tfx {
+
+/// True when `v` is a weight or a constant tensor.
+bool isWeightValue(Value v);
+
+/// The data of a weight value (after `transposed`), as f32/int64 storage.
+llvm::Expected<Tensor> readWeight(Value v);
+
+/// The name a user knows the weight by: the file's tensor name, the
+/// resource key, or "" for an inline constant.
+std::string weightName(Value v);
+
+/// An `arith.constant dense_resource<name>` of `type` holding `t`, built at
+/// `b`'s insertion point. Errors name the weight.
+FailureOr<Value> createWeight(OpBuilder &b, Location loc, RankedTensorType type,
+                              const Tensor &t, llvm::StringRef name);
+
+/// createWeight with an f32 type of `t`'s shape.
+FailureOr<Value> createF32Weight(OpBuilder &b, Location loc, const Tensor &t,
+                                 llvm::StringRef name);
+
+} // namespace mlir::tfx
+
+#endif // TFX_PASSES_WEIGHTS_H
