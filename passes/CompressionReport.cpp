@@ -9,6 +9,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
 
+#include <sstream>
+
 using namespace mlir;
 using namespace mlir::tfx;
 
@@ -64,6 +66,12 @@ ModelCost mlir::tfx::measureModel(ModuleOp module) {
   return cost;
 }
 
+std::string mlir::tfx::formatNumber(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
 static std::string megabytes(int64_t bytes) {
   std::string s;
   llvm::raw_string_ostream(s) << llvm::format("%.2f MB", bytes / 1e6);
@@ -107,6 +115,33 @@ CompressionRun::begin(ModuleOp module, llvm::StringRef pass,
 
 llvm::raw_ostream &CompressionRun::log() {
   return llvm::errs() << pass << ": ";
+}
+
+void CompressionRun::progress(llvm::StringRef what, size_t n, size_t total) {
+  if (!llvm::errs().is_displayed())
+    return;
+  llvm::errs() << "\r" << pass << ": " << what << " " << n << "/" << total << "   ";
+  if (n == total)
+    llvm::errs() << "\n";
+}
+
+FailureOr<Fidelity> CompressionRun::measureWith(ModuleOp module,
+                                                const OpObserver &observer) {
+  if (!set) {
+    emitError(module.getLoc()) << pass << ": needs calibration data";
+    return failure();
+  }
+  auto outputs = runCalibration(module, *set, observer);
+  if (!outputs) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(outputs.takeError());
+    return failure();
+  }
+  auto fidelity = compareOutputs(set->reference, *outputs);
+  if (!fidelity) {
+    emitError(module.getLoc()) << pass << ": " << llvm::toString(fidelity.takeError());
+    return failure();
+  }
+  return std::move(*fidelity);
 }
 
 FailureOr<std::optional<Fidelity>> CompressionRun::finish(ModuleOp module) {

@@ -36,6 +36,9 @@ struct ModelCost {
 
 ModelCost measureModel(ModuleOp module);
 
+/// A number as a user typed it (0.1, not 1.000000e-01), for diagnostics.
+std::string formatNumber(double value);
+
 class CompressionRun {
 public:
   /// Starts a run of `pass` on `module`. With a calibration path, loads up
@@ -53,6 +56,14 @@ public:
   }
   /// A report line, prefixed with the pass name.
   llvm::raw_ostream &log();
+  /// "pass: what n/total" on one refreshed terminal line (nothing when
+  /// stderr is not a terminal); the line ends when n == total.
+  void progress(llvm::StringRef what, size_t n, size_t total);
+
+  /// Runs `module` over the calibration set with `observer` (which may
+  /// alter results, e.g. zero a head) and compares with the reference
+  /// outputs. Needs calibration data.
+  FailureOr<Fidelity> measureWith(ModuleOp module, const OpObserver &observer);
 
   /// Prints the size and FLOPs before and after and, with calibration data,
   /// the fidelity of the rewritten module; returns it (nullopt without
