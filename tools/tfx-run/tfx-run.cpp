@@ -4,6 +4,7 @@
 //         [--check REF.safetensors --rtol R --atol A] [--backend interp]
 //         [--dim NAME=N] [--no-raise] [--print]
 //         [--backend cpu [--threads N] [--bench N]]
+// tfx-run MODEL --perplexity TOKENS.safetensors [--rows N] [--compare FLOAT]
 //
 // Inputs are the `input.<name>` tensors of IN; outputs are written as
 // `output.<name>`. Their shapes also fix the model's input shapes at import,
@@ -12,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuBackend.h"
+#include "Evaluate.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Interpreter/Interpreter.h"
 #include "tfx/Support/SafeTensors.h"
@@ -37,7 +39,7 @@ static cl::opt<std::string> modelPath(cl::Positional,
 static cl::opt<std::string> inputsPath("inputs",
                                        cl::desc("Inputs as input.<name> tensors"),
                                        cl::value_desc("IN.safetensors"),
-                                       cl::Required, cl::cat(category));
+                                       cl::cat(category));
 static cl::opt<std::string> outputPath("output",
                                        cl::desc("Write outputs as output.<name>"),
                                        cl::value_desc("OUT.safetensors"),
@@ -61,6 +63,20 @@ static cl::opt<bool> noRaise("no-raise",
                              cl::cat(category));
 static cl::opt<bool> printAll("print", cl::desc("Print every output value"),
                               cl::cat(category));
+static cl::opt<std::string> perplexityPath(
+    "perplexity",
+    cl::desc("Evaluate a language model on the input_ids [rows, seq] of "
+             "TOKENS: held-out perplexity (replaces --inputs)"),
+    cl::value_desc("TOKENS.safetensors"), cl::cat(category));
+static cl::opt<std::string> comparePath(
+    "compare",
+    cl::desc("With --perplexity: also run MODEL2 (e.g. the float model) and "
+             "print its perplexity and the top-1 agreement of the logits"),
+    cl::value_desc("MODEL2"), cl::cat(category));
+static cl::opt<int64_t> evalRows("rows",
+                                 cl::desc("With --perplexity: the first N rows "
+                                          "only (0 = all)"),
+                                 cl::init(0), cl::cat(category));
 
 static constexpr StringLiteral kInputPrefix = "input.", kOutputPrefix = "output.";
 
@@ -123,10 +139,12 @@ static bool parseDims(mlir::tfx::ImportOptions &options) {
   return true;
 }
 
-/// Imports MODEL and runs it on the reference interpreter.
-static int runInterpreter(const mlir::tfx::ImportOptions &options,
-                          std::map<std::string, Tensor> &inputs,
-                          llvm::Expected<std::map<std::string, Tensor>> &outputs) {
+/// Imports the model at `path` and runs it on the reference interpreter.
+/// Inputs the model does not take (a reference file's token_type_ids) are
+/// noted and ignored.
+static llvm::Expected<std::map<std::string, Tensor>>
+interpret(StringRef path, const mlir::tfx::ImportOptions &options,
+          std::map<std::string, Tensor> inputs, bool printTime) {
   mlir::MLIRContext ctx;
   mlir::DialectRegistry registry;
   mlir::tfx::registerTfxDialects(registry);
@@ -135,15 +153,13 @@ static int runInterpreter(const mlir::tfx::ImportOptions &options,
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::tfx::importModel(modelPath, ctx, options);
+      mlir::tfx::importModel(path, ctx, options);
   if (!module || failed(mlir::verify(*module)))
-    return fail("could not import '" + modelPath + "'");
+    return createStringError("could not import '%s'", path.str().c_str());
 
-  // Reference files carry every input the framework took; the imported
-  // model may have dropped some (an unused token_type_ids).
   auto entry = mlir::tfx::findEntryFunction(*module);
   if (!entry)
-    return fail(toString(entry.takeError()));
+    return entry.takeError();
   std::vector<std::string> names = mlir::tfx::inputNames(*entry);
   for (auto it = inputs.begin(); it != inputs.end();) {
     if (is_contained(names, it->first)) {
@@ -156,15 +172,13 @@ static int runInterpreter(const mlir::tfx::ImportOptions &options,
   }
 
   auto start = std::chrono::steady_clock::now();
-  outputs = mlir::tfx::runFunction(*module, inputs);
+  auto outputs = mlir::tfx::runFunction(*module, inputs);
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - start)
                   .count();
-  if (!outputs)
-    return fail(toString(outputs.takeError()));
-  outs() << "time " << format("%.1f", ms) << " ms\n";
-
-  return 0;
+  if (outputs && printTime)
+    outs() << "time " << format("%.1f", ms) << " ms\n";
+  return outputs;
 }
 
 int main(int argc, char **argv) {
@@ -206,6 +220,26 @@ int main(int argc, char **argv) {
   if (!parseDims(options))
     return 1;
 
+  if (!perplexityPath.empty()) {
+    // Code generation may parse LLVM options, which resets ours: keep them.
+    std::string model = modelPath, compare = comparePath,
+                tokens = perplexityPath, engine = backend;
+    int64_t rows = evalRows;
+    auto run = [&](StringRef path, const mlir::tfx::ImportOptions &opts,
+                   std::map<std::string, Tensor> in)
+        -> llvm::Expected<std::map<std::string, Tensor>> {
+      if (engine == "cpu")
+        return mlir::tfx::runOnCpu(path, opts, std::move(in), nulls(), errs());
+      return interpret(path, opts, std::move(in), /*printTime=*/false);
+    };
+    if (Error err = mlir::tfx::evaluatePerplexity(model, compare, tokens, rows,
+                                                  options, run, outs()))
+      return fail(toString(std::move(err)));
+    return 0;
+  }
+  if (inputsPath.empty())
+    return fail("--inputs IN.safetensors is required (or --perplexity)");
+
   // Inputs first: their shapes fix the import.
   auto inputsFile = mlir::tfx::SafeTensorsFile::open(inputsPath);
   if (!inputsFile)
@@ -245,9 +279,9 @@ int main(int argc, char **argv) {
       return fail(toString(outputs.takeError()));
     outs() << "time " << format("%.1f", ms) << " ms (compile and run)\n";
   } else {
-    int rc = runInterpreter(options, inputs, outputs);
-    if (rc)
-      return rc;
+    outputs = interpret(modelPath, options, std::move(inputs), /*printTime=*/true);
+    if (!outputs)
+      return fail(toString(outputs.takeError()));
   }
 
   std::map<std::string, Tensor> named;
