@@ -123,3 +123,87 @@ LogicalResult mlir::tfx::keepInputChannels(LinearOp linear, ArrayRef<int64_t> ke
     return failure();
   return refreshResultType(linear);
 }
+
+LogicalResult mlir::tfx::replaceOutputSegments(LinearOp linear,
+                                               ArrayRef<OutputSegment> segments,
+                                               StringRef suffix) {
+  if (!isWeightValue(linear.getWeight()) ||
+      (linear.getBias() && !isWeightValue(linear.getBias())))
+    return linear.emitError("head sharing needs constant weights");
+  Tensor w, bias;
+  if (failed(readFloatWeight(linear, linear.getWeight(), w)))
+    return failure();
+  if (linear.getBias() && failed(readFloatWeight(linear, linear.getBias(), bias)))
+    return failure();
+  SmallVector<OutputSegment> sorted(segments);
+  llvm::sort(sorted, [](const OutputSegment &a, const OutputSegment &b) {
+    return a.offset < b.offset;
+  });
+  int64_t rows = w.shape[0], cols = w.shape[1];
+  Tensor newW = Tensor::floats({0, cols}), newB = Tensor::floats({0});
+  auto appendRows = [&](const Tensor &from, int64_t first, int64_t count) {
+    newW.f.insert(newW.f.end(), from.f.begin() + first * cols,
+                  from.f.begin() + (first + count) * cols);
+    newW.shape[0] += count;
+  };
+  auto appendBias = [&](const Tensor &from, int64_t first, int64_t count) {
+    newB.f.insert(newB.f.end(), from.f.begin() + first, from.f.begin() + first + count);
+    newB.shape[0] += count;
+  };
+  // Old channel -> new channel for the start of every range.
+  SmallVector<std::pair<int64_t, int64_t>> starts;
+  int64_t at = 0;
+  for (const OutputSegment &seg : sorted) {
+    if (seg.offset < at || seg.offset + seg.width > rows || seg.weight.rank() != 2 ||
+        seg.weight.shape[1] != cols)
+      return linear.emitError("internal error: bad output segment");
+    starts.push_back({at, newW.shape[0]});
+    appendRows(w, at, seg.offset - at);
+    if (linear.getBias())
+      appendBias(bias, at, seg.offset - at);
+    starts.push_back({seg.offset, newW.shape[0]});
+    appendRows(seg.weight, 0, seg.weight.shape[0]);
+    if (linear.getBias())
+      appendBias(seg.bias, 0, seg.weight.shape[0]);
+    at = seg.offset + seg.width;
+  }
+  starts.push_back({at, newW.shape[0]});
+  appendRows(w, at, rows - at);
+  if (linear.getBias())
+    appendBias(bias, at, rows - at);
+  starts.push_back({rows, newW.shape[0]});
+
+  if (failed(replaceWeight(linear, 1, newW, suffix)) ||
+      (linear.getBias() && failed(replaceWeight(linear, 2, newB, suffix))) ||
+      failed(refreshResultType(linear)))
+    return failure();
+  auto newStart = [&](int64_t old) -> std::optional<int64_t> {
+    for (auto [o, n] : starts)
+      if (o == old)
+        return n;
+    return std::nullopt;
+  };
+  for (Operation *user : linear.getResult().getUsers()) {
+    auto slice = dyn_cast<SliceOp>(user);
+    if (!slice)
+      continue;
+    SmallVector<int64_t> offsets(slice.getOffsets()), sizes(slice.getSizes());
+    auto first = newStart(offsets.back()), end = newStart(offsets.back() + sizes.back());
+    if (!first || !end)
+      return slice.emitError("a slice cuts through a rewritten channel range");
+    offsets.back() = *first;
+    sizes.back() = *end - *first;
+    slice.setOffsets(offsets);
+    slice.setSizes(sizes);
+    if (failed(refreshResultType(slice)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult mlir::tfx::setLinearWeight(LinearOp linear, const Tensor &weight,
+                                         StringRef suffix) {
+  if (!isWeightValue(linear.getWeight()))
+    return linear.emitError("needs a constant weight");
+  return replaceWeight(linear, 1, weight, suffix);
+}

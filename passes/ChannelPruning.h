@@ -30,6 +30,24 @@ LogicalResult keepOutputChannels(LinearOp linear, ArrayRef<int64_t> keep,
 LogicalResult keepInputChannels(LinearOp linear, ArrayRef<int64_t> keep,
                                 StringRef suffix);
 
+/// New contents for output channels [offset, offset + width) of a linear.
+struct OutputSegment {
+  int64_t offset = 0, width = 0;
+  /// [w', K] rows (and [w'] bias entries when the linear has a bias).
+  Tensor weight, bias;
+};
+
+/// Replaces output-channel segments of `linear` by new rows (possibly a
+/// different number), keeping the other channels; last-axis slices of the
+/// result that cover whole segments or untouched ranges move accordingly.
+LogicalResult replaceOutputSegments(LinearOp linear,
+                                    ArrayRef<OutputSegment> segments,
+                                    StringRef suffix);
+
+/// Replaces the weight of `linear` by `weight` (same shape).
+LogicalResult setLinearWeight(LinearOp linear, const Tensor &weight,
+                              StringRef suffix);
+
 /// Channels [first, first + count) of each selected block of `size`:
 /// blockRange({0, 2}, 64, 0) = 0..63, 128..191 (heads to feature rows).
 SmallVector<int64_t> expandBlocks(ArrayRef<int64_t> blocks, int64_t size,

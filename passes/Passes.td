@@ -99,4 +99,52 @@ def TfxPruneLayers : Tfx_CompressionPass<"tfx-prune-layers"> {
   ], calibrationOptions);
 }
 
+//===----------------------------------------------------------------------===//
+// Sharing (fewer distinct weights)
+//===----------------------------------------------------------------------===//
+
+def TfxShareKvHeads : Tfx_CompressionPass<"tfx-share-kv-heads"> {
+  let summary = "Multi-head to grouped-query (or multi-query) attention";
+  let description = [{
+    Turns every recognised attention block with more than `kv-heads`
+    key/value heads into grouped-query attention with `kv-heads` of them:
+    consecutive heads form a group (query head h reads group h / (heads /
+    kv-heads)) and the group's key and value projection rows and biases are
+    pooled into one head. `mean` averages them; `weighted` weighs each head
+    by how similar its keys (values) are to the other heads' of its group
+    on calibration data (weight 1 + mean cosine), so that an outlier head
+    pulls the shared head less. With `align`, each head is first rotated
+    onto its group (generalized orthogonal Procrustes on the calibration
+    keys and values); the rotation is folded into the query rows (keys)
+    and the output-projection columns (values), which leaves the model
+    unchanged until the rotated heads are pooled. `kv-heads=1` gives
+    multi-query attention. The key/value
+    projections shrink by the group size and `num_kv_heads` follows.
+  }];
+  let options = !listconcat([
+    Option<"kvHeads", "kv-heads", "int64_t", /*default=*/"1",
+           "Key/value heads to keep per attention (must divide the heads)">,
+    Option<"pooling", "pooling", "std::string", /*default=*/"\"mean\"",
+           "How a group's projections are pooled: mean or weighted">,
+    Option<"align", "align", "bool", /*default=*/"false",
+           "Rotate every kv-head onto its group before pooling (orthogonal "
+           "Procrustes on calibration keys and values, folded into the query "
+           "rows and output-projection columns; keys under RoPE are not rotated)">,
+  ], calibrationOptions);
+}
+
+def TfxShareLayers : Tfx_CompressionPass<"tfx-share-layers"> {
+  let summary = "Share near-identical weights across layers";
+  let description = [{
+    Compares every pair of linear-layer weights of the same shape (and
+    their biases); weights within `threshold` relative distance
+    (||A - B|| / ||A||) of the first of a group are replaced by the group's
+    mean, stored once and used by every layer of the group.
+  }];
+  let options = !listconcat([
+    Option<"threshold", "threshold", "double", /*default=*/"0.05",
+           "Largest relative distance at which two weights are shared">,
+  ], calibrationOptions);
+}
+
 #endif // TFX_PASSES_TD

@@ -275,12 +275,19 @@ struct LowerToLinalgPass
     // Constants that are weights in all but name move to the blob too.
     SmallVector<arith::ConstantOp> constants;
     f.walk([&](arith::ConstantOp c) { constants.push_back(c); });
-    for (arith::ConstantOp c : constants)
+    for (arith::ConstantOp c : constants) {
+      // Kernels read their weights from packed views; a constant nothing
+      // uses any more must not take blob space of its own.
+      if (c->use_empty()) {
+        c.erase();
+        continue;
+      }
       if (std::optional<WeightRef> ref = fl.weightSource(c.getResult())) {
         c.getResult().replaceAllUsesWith(
             fl.weightTensor(c.getLoc(), *ref, WeightLayout::Plain));
         c.erase();
       }
+    }
     return success();
   }
 
