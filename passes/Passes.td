@@ -147,4 +147,34 @@ def TfxShareLayers : Tfx_CompressionPass<"tfx-share-layers"> {
   ], calibrationOptions);
 }
 
+//===----------------------------------------------------------------------===//
+// Low-rank factorization
+//===----------------------------------------------------------------------===//
+
+def TfxLowRank : Tfx_CompressionPass<"tfx-low-rank"> {
+  let summary = "Replace linear layers by two thinner ones (truncated SVD)";
+  let description = [{
+    Factorizes the weight W [out, in] of each targeted linear layer as
+    B [out, r] x A [r, in] from its truncated SVD and replaces the layer by
+    `linear(linear(x, A), B, bias)`. The rank comes from `rank`, else
+    `rank-ratio` x min(out, in), else the smallest rank that keeps `energy`
+    of the squared singular values. A layer is only factorized where it
+    saves work (r (out + in) < out x in). With `activation-aware`, the SVD
+    is taken of W diag(s), s the root mean square of each input channel on
+    calibration data, so that the channels the data uses most are kept
+    best (A absorbs diag(1/s)).
+  }];
+  let options = !listconcat([
+    Option<"rank", "rank", "int64_t", /*default=*/"0", "Rank of every factorization (0: not fixed)">,
+    Option<"rankRatio", "rank-ratio", "double", /*default=*/"0",
+           "Rank as a fraction of min(out, in) (0: not used)">,
+    Option<"energy", "energy", "double", /*default=*/"0.9",
+           "Retained fraction of the squared singular values, when neither rank nor rank-ratio is set">,
+    ListOption<"targets", "targets", "std::string",
+               "Which linears: ffn, attention, other (default ffn,attention)">,
+    Option<"activationAware", "activation-aware", "bool", /*default=*/"false",
+           "Weigh input channels by their calibration RMS before the SVD">,
+  ], calibrationOptions);
+}
+
 #endif // TFX_PASSES_TD
