@@ -119,6 +119,58 @@ def Tfx_AttentionOp : Tfx_Op<"attention", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Tfx_PagedAttentionOp : Tfx_Op<"paged_attention", [Pure, InferTypeOpAdaptor]> {
+  let summary = "causal attention of new tokens over a paged key/value cache";
+  let description = [{
+    One decoder layer's attention in a generation step. `q` is
+    `[batch, tokens, num_heads * head_dim]`; `k` and `v` are the new tokens'
+    keys and values `[batch, tokens, kv_width]` (`kv_width = num_kv_heads *
+    head_dim`). Sequence `b` already holds `cache_lengths[b]` tokens in the
+    cache, so its new token `i` sits at position `p = cache_lengths[b] + i`.
+    It sees the cached positions `j < cache_lengths[b]` and the new tokens
+    `i' <= i`; with `window > 0` only positions `> p - window`.
+
+    The cache is a pool of fixed-size blocks shared by all sequences:
+    `k_cache` is `[blocks, layers, kv_width, block_size]` (keys transposed
+    within a block, so that a vector holds consecutive keys) and `v_cache` is
+    `[blocks, layers, block_size, kv_width]`. Position `j` of sequence `b`
+    lives in block `block_table[b, j / block_size]` at slot
+    `j % block_size`, layer `layer`. Lengths outside `[0, max_blocks *
+    block_size]` and block ids outside `[0, blocks)` of the used part of
+    the table are errors at run time.
+
+    The op only reads the cache: the caller stores the new `k`/`v` rows
+    after the step (and may drop some, as speculative decoding does).
+    Scores, softmax and the weighted sum follow `tfx.attention`.
+
+    ```mlir
+    %o = tfx.paged_attention %q, %k, %v, %kc, %vc, %table, %lengths
+           {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 0.176776695 : f32, layer = 0 : i64}
+         : (tensor<1x1x128xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>,
+            tensor<32x2x64x16xf32>, tensor<32x2x16x64xf32>, tensor<1x8xi32>,
+            tensor<1xi64>) -> tensor<1x1x128xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$q, Tfx_FloatTensor:$k, Tfx_FloatTensor:$v,
+                       Tfx_FloatTensor:$k_cache, Tfx_FloatTensor:$v_cache,
+                       Tfx_IndexTensor:$block_table, Tfx_IndexTensor:$cache_lengths,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
+                       F32Attr:$scale,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+                       DefaultValuedAttr<I64Attr, "0">:$window);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    int64_t getHeadDim() {
+      return getQ().getType().getShape().back() / getNumHeads();
+    }
+    int64_t getBlockSize() {
+      return getKCache().getType().getShape().back();
+    }
+  }];
+}
+
 def Tfx_LayerNormOp : Tfx_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
   let summary = "layer normalization over the last dimension";
   let description = [{

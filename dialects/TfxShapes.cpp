@@ -214,6 +214,55 @@ TFX_INFER(AttentionOp) {
   return success();
 }
 
+TFX_INFER(PagedAttentionOp) {
+  auto q = ranked(adaptor.getQ()), k = ranked(adaptor.getK()),
+       v = ranked(adaptor.getV()), kc = ranked(adaptor.getKCache()),
+       vc = ranked(adaptor.getVCache()), table = ranked(adaptor.getBlockTable()),
+       lengths = ranked(adaptor.getCacheLengths());
+  if (!q || !k || !v || !kc || !vc || !table || !lengths)
+    TFX_FAIL("'tfx.paged_attention' expects ranked tensors");
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    TFX_FAIL("'tfx.paged_attention' q, k, v must be 3-D [batch, tokens, width]");
+  int64_t batch = q.getDimSize(0), tokens = q.getDimSize(1);
+  int64_t heads = adaptor.getNumHeads(), kvHeads = adaptor.getNumKvHeads();
+  if (heads % kvHeads != 0 || q.getDimSize(2) % heads != 0)
+    TFX_FAIL("'tfx.paged_attention' num_heads ", heads, " and num_kv_heads ",
+             kvHeads, " do not fit q ", shapeStr(q.getShape()));
+  int64_t kvWidth = kvHeads * (q.getDimSize(2) / heads);
+  for (RankedTensorType t : {k, v})
+    if (t.getShape() != ArrayRef<int64_t>{batch, tokens, kvWidth})
+      TFX_FAIL("'tfx.paged_attention' k and v must be [", batch, ",", tokens,
+               ",", kvWidth, "], got ", shapeStr(t.getShape()));
+  for (RankedTensorType t : {k, v, kc, vc})
+    if (t.getElementType() != q.getElementType())
+      TFX_FAIL("'tfx.paged_attention' operands must share q's element type ",
+               q.getElementType());
+  if (kc.getRank() != 4 || vc.getRank() != 4)
+    TFX_FAIL("'tfx.paged_attention' caches must be 4-D");
+  int64_t blocks = kc.getDimSize(0), layers = kc.getDimSize(1),
+          blockSize = kc.getDimSize(3);
+  if (kc.getDimSize(2) != kvWidth)
+    TFX_FAIL("'tfx.paged_attention' k_cache must be [blocks, layers, ", kvWidth,
+             ", block_size], got ", shapeStr(kc.getShape()));
+  if (vc.getShape() != ArrayRef<int64_t>{blocks, layers, blockSize, kvWidth})
+    TFX_FAIL("'tfx.paged_attention' v_cache must be [", blocks, ",", layers, ",",
+             blockSize, ",", kvWidth, "] to match k_cache, got ",
+             shapeStr(vc.getShape()));
+  if (static_cast<int64_t>(adaptor.getLayer()) >= layers)
+    TFX_FAIL("'tfx.paged_attention' layer ", adaptor.getLayer(),
+             " is outside the cache's ", layers, " layers");
+  if (table.getRank() != 2 || table.getDimSize(0) != batch)
+    TFX_FAIL("'tfx.paged_attention' block_table must be [", batch,
+             ", max_blocks], got ", shapeStr(table.getShape()));
+  if (lengths.getRank() != 1 || lengths.getDimSize(0) != batch)
+    TFX_FAIL("'tfx.paged_attention' cache_lengths must be [", batch, "], got ",
+             shapeStr(lengths.getShape()));
+  if (static_cast<int64_t>(adaptor.getWindow()) < 0)
+    TFX_FAIL("'tfx.paged_attention' window must be >= 0");
+  inferred.push_back(q);
+  return success();
+}
+
 static LogicalResult checkNormParam(std::optional<Location> loc, StringRef op,
                                     StringRef what, RankedTensorType x,
                                     Value param) {

@@ -177,4 +177,38 @@ def TfxLowRank : Tfx_CompressionPass<"tfx-low-rank"> {
   ], calibrationOptions);
 }
 
+def TfxKvCache : Pass<"tfx-kv-cache", "mlir::ModuleOp"> {
+  let summary = "Turn a causal decoder's forward pass into a cached generation step";
+  let description = [{
+    Rewrites every public function of a causal decoder, imported at the step
+    shape `[batch, tokens]` (`tokens` new tokens per sequence), into one step
+    of generation against a key/value cache that the runtime owns:
+
+      (input_ids [B,T], cache_lengths [B] i64, block_table [B,M] i32,
+       k_cache [N,L,W,S], v_cache [N,L,S,W])
+        -> (logits [B,T,V], new_k [L,B,T,W], new_v [L,B,T,W])
+
+    with `S = block-size`, `M = context / S` blocks per sequence, `N = blocks`
+    blocks in the shared pool, `L` attention layers and `W` the key/value
+    width. Each causal `tfx.attention` becomes `tfx.paged_attention` over
+    layer `l` of the pool; position ids (a constant `0..T-1` feeding an
+    embedding or gather, and `tfx.rope` without positions) become
+    `cache_lengths[b] + t`; the padding mask argument goes away (sequences
+    are not padded in a step). The new tokens' keys (after RoPE) and values
+    are returned for the caller to store, so the step itself only reads the
+    cache.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "16",
+           "Tokens per cache block">,
+    Option<"context", "context", "int64_t", "0",
+           "Tokens one sequence may hold (rounded down to whole blocks); 0: "
+           "the learned position table's size, else 1024">,
+    Option<"blocks", "blocks", "int64_t", "0",
+           "Blocks in the shared pool; 0: enough for `batch` full sequences">,
+  ];
+  let dependentDialects = ["mlir::tfx::TfxDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 #endif // TFX_PASSES_TD

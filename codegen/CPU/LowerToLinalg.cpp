@@ -96,6 +96,8 @@ FailureOr<Value> mlir::tfx::lowerTfxOp(FuncLowering &fl, OpBuilder &b,
       return op->emitError("weights need a static shape");
     return fl.weightTensor(op->getLoc(), *ref, WeightLayout::Plain);
   }
+  if (auto paged = dyn_cast<PagedAttentionOp>(op))
+    return lowerPagedAttention(fl, b, paged);
   if (fl.options.kernels) {
     FailureOr<Value> kernel = failure();
     if (isa<LinearOp, MatMulOp>(op))

@@ -86,6 +86,9 @@ FailureOr<Value> lowerLinearKernel(FuncLowering &fl, OpBuilder &b, Operation *op
 FailureOr<Value> lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                                       AttentionOp op);
 FailureOr<Value> lowerNormKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
+/// tfx.paged_attention has only this loop-nest lowering (in both modes).
+FailureOr<Value> lowerPagedAttention(FuncLowering &fl, OpBuilder &b,
+                                     PagedAttentionOp op);
 
 } // namespace mlir::tfx
 

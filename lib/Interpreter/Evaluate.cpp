@@ -191,6 +191,16 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
         return k::attention(args[0], args[1], args[2],
                             args.optional(o.getMask(), 3), p);
       })
+      .Case([&](PagedAttentionOp o) {
+        k::PagedAttentionParams p;
+        p.numHeads = (int64_t)o.getNumHeads();
+        p.numKvHeads = (int64_t)o.getNumKvHeads();
+        p.scale = o.getScale().convertToFloat();
+        p.layer = (int64_t)o.getLayer();
+        p.window = (int64_t)o.getWindow();
+        return k::pagedAttention(args[0], args[1], args[2], args[3], args[4],
+                                 args[5], args[6], p);
+      })
       .Case([&](LayerNormOp o) {
         return k::layerNorm(args[0], args[1], args.optional(o.getBeta(), 2),
                             o.getEpsilon().convertToFloat());

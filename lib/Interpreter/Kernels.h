@@ -133,6 +133,19 @@ llvm::Expected<Tensor> attention(const Tensor &q, const Tensor &k,
                                  const Tensor &v, const Tensor *mask,
                                  const AttentionParams &params);
 
+struct PagedAttentionParams {
+  int64_t numHeads = 1, numKvHeads = 1;
+  float scale = 1.0f;
+  int64_t layer = 0, window = 0;
+};
+/// tfx.paged_attention (KernelsPaged.cpp).
+llvm::Expected<Tensor> pagedAttention(const Tensor &q, const Tensor &k,
+                                      const Tensor &v, const Tensor &kCache,
+                                      const Tensor &vCache,
+                                      const Tensor &blockTable,
+                                      const Tensor &cacheLengths,
+                                      const PagedAttentionParams &params);
+
 struct RopeParams {
   int64_t numHeads = 1, rotaryDim = 0;
   double theta = 10000.0;

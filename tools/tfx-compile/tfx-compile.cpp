@@ -5,6 +5,9 @@
 //             [--weights embed|external] [--cpu=native|cascadelake|...]
 // Either form takes --passes=PIPELINE: tfx passes (compression) run on the
 // imported module before it is emitted.
+// tfx-compile MODEL --decoder [--decode-batch 1,4] [--prefill-tokens N]
+//             [--verify-tokens N] [--kv-block-size N] [--context N]
+//             [--kv-blocks N] [--keep-layers N] ...   (generation entries)
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +75,45 @@ static cl::opt<bool> noRaise("no-raise",
                              cl::desc("Keep the imported ONNX ops unraised"),
                              cl::cat(category));
 
+static cl::OptionCategory decoderCategory("tfx-compile generation options");
+static cl::opt<bool> decoder(
+    "decoder",
+    cl::desc("Compile a causal decoder's generation steps over a paged KV "
+             "cache (entries prefill, decode[, decode_bN, verify]) instead of "
+             "its forward pass"),
+    cl::cat(decoderCategory));
+static cl::list<int64_t> decodeBatch(
+    "decode-batch",
+    cl::desc("Batch sizes of the decode entries (default 1; the largest is "
+             "`decode`, the others `decode_bN`)"),
+    cl::CommaSeparated, cl::cat(decoderCategory));
+static cl::opt<int64_t> prefillTokens("prefill-tokens",
+                                      cl::desc("Tokens per prefill call (16)"),
+                                      cl::init(16), cl::cat(decoderCategory));
+static cl::opt<int64_t> verifyTokens(
+    "verify-tokens",
+    cl::desc("Tokens of the `verify` entry for speculative decoding (draft "
+             "tokens + 1; 0: no such entry)"),
+    cl::init(0), cl::cat(decoderCategory));
+static cl::opt<int64_t> kvBlockSize("kv-block-size",
+                                    cl::desc("Tokens per KV cache block (16)"),
+                                    cl::init(16), cl::cat(decoderCategory));
+static cl::opt<int64_t> contextTokens(
+    "context",
+    cl::desc("Tokens one sequence may hold (default: the learned position "
+             "table, else 1024)"),
+    cl::init(0), cl::cat(decoderCategory));
+static cl::opt<int64_t> kvBlocks(
+    "kv-blocks",
+    cl::desc("Blocks of the shared KV pool (default: the largest decode "
+             "batch at full context)"),
+    cl::init(0), cl::cat(decoderCategory));
+static cl::opt<int64_t> keepLayers(
+    "keep-layers",
+    cl::desc("Keep only the first N layers of a Hugging Face decoder (a "
+             "draft model for speculative decoding)"),
+    cl::init(0), cl::cat(decoderCategory));
+
 static bool parseShapeOptions(mlir::tfx::ImportOptions &options) {
   for (const std::string &d : dims) {
     auto [name, value] = StringRef(d).split('=');
@@ -103,7 +145,7 @@ static bool parseShapeOptions(mlir::tfx::ImportOptions &options) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &decoderCategory});
   cl::AddExtraVersionPrinter(
       [](raw_ostream &os) { os << "tfx-compile " TFX_VERSION "\n"; });
   cl::ParseCommandLineOptions(argc, argv,
@@ -111,6 +153,24 @@ int main(int argc, char **argv) {
 
   mlir::tfx::ImportOptions options;
   options.raise = !noRaise;
+  options.keepLayers = keepLayers;
+  mlir::tfx::DecoderStepOptions steps;
+  steps.blockSize = kvBlockSize;
+  steps.context = contextTokens;
+  steps.blocks = kvBlocks;
+  steps.prefillTokens = prefillTokens;
+  steps.verifyTokens = verifyTokens;
+  if (!decodeBatch.empty())
+    steps.decodeBatches.assign(decodeBatch.begin(), decodeBatch.end());
+  if (!decoder && (decodeBatch.getNumOccurrences() ||
+                   prefillTokens.getNumOccurrences() ||
+                   verifyTokens.getNumOccurrences() ||
+                   kvBlockSize.getNumOccurrences() ||
+                   contextTokens.getNumOccurrences() ||
+                   kvBlocks.getNumOccurrences())) {
+    errs() << "tfx-compile: the generation options need --decoder\n";
+    return 2;
+  }
   if (!parseShapeOptions(options))
     return 2;
   mlir::tfx::CompileOptions compile;
@@ -164,12 +224,16 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
 
+  // With --decoder the passes run on each step's import, before it
+  // becomes a cached step.
+  steps.passes = passes;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::tfx::importModel(modelPath, ctx, options);
+      decoder ? mlir::tfx::importDecoderSteps(modelPath, ctx, options, steps)
+              : mlir::tfx::importModel(modelPath, ctx, options);
   if (!module || failed(mlir::verify(*module)))
     return 1;
 
-  if (!passes.empty()) {
+  if (!passes.empty() && !decoder) {
     mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
     std::string message;
     llvm::raw_string_ostream os(message);

@@ -7,6 +7,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::tfx {
 
 struct ImportOptions {
@@ -18,6 +21,9 @@ struct ImportOptions {
   int64_t defaultBatch = 1, defaultSeq = 16;
   /// Run the raising pipeline after import (ONNX).
   bool raise = true;
+  /// Hugging Face decoders: keep only the first this many layers (0 = all),
+  /// e.g. to make a draft model for speculative decoding.
+  int64_t keepLayers = 0;
 };
 
 /// ONNX file -> tfx module (lib/Frontend/ONNX).
@@ -37,6 +43,34 @@ mlir::OwningOpRef<mlir::ModuleOp> importHuggingFace(llvm::StringRef dir,
 mlir::OwningOpRef<mlir::ModuleOp> importModel(llvm::StringRef path,
                                               mlir::MLIRContext &ctx,
                                               const ImportOptions &options);
+
+/// The step entries of a decoder compiled for generation (tfx-kv-cache).
+struct DecoderStepOptions {
+  /// Tokens per cache block; tokens one sequence may hold (0: the learned
+  /// position table, else 1024); blocks of the shared pool (0: enough for
+  /// the largest decode batch at full context).
+  int64_t blockSize = 16, context = 0, blocks = 0;
+  /// `prefill`: one sequence, this many tokens per call (a chunk).
+  int64_t prefillTokens = 16;
+  /// `decode`: one new token for the largest of these batch sizes; the
+  /// others as `decode_b<N>`.
+  std::vector<int64_t> decodeBatches = {1};
+  /// `verify` (speculative decoding): one sequence, this many tokens; 0
+  /// for none.
+  int64_t verifyTokens = 0;
+  /// A pass pipeline (tfx-opt syntax, e.g. compression) run on each step
+  /// import before it becomes a cached step.
+  std::string passes;
+};
+
+/// Imports the decoder at `path` once per step shape, turns each into a
+/// cached step (tfx-kv-cache) and returns one module with the entries
+/// `prefill`, `decode`, `decode_b<N>` and `verify`, all over one cache
+/// pool. Errors go to the context's diagnostic handler; null on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+importDecoderSteps(llvm::StringRef path, mlir::MLIRContext &ctx,
+                   const ImportOptions &options,
+                   const DecoderStepOptions &steps);
 
 /// Registers every dialect a tfx module may contain.
 void registerTfxDialects(mlir::DialectRegistry &registry);

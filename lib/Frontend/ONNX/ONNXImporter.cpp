@@ -306,6 +306,11 @@ OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
   FailureOr<int64_t> opset = checkOpsets(model, fileLoc);
   if (failed(opset))
     return nullptr;
+  if (options.keepLayers) {
+    emitError(fileLoc) << "keeping a subset of layers needs a Hugging Face "
+                          "folder; an ONNX graph has no layer structure";
+    return nullptr;
+  }
 
   // Weights are found relative to the model, wherever the tool runs later.
   llvm::SmallString<256> absPath(path);

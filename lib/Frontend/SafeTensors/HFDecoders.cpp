@@ -139,7 +139,7 @@ OwningOpRef<ModuleOp> hf::buildGpt2(ModelBuilder &mb, int64_t batch,
   auto h = mb.add(*tok, *pos, *p + "wte");
   if (failed(h))
     return nullptr;
-  for (int64_t i = 0; i < *layers; ++i) {
+  for (int64_t i = 0, n = mb.layersToBuild(*layers); i < n; ++i) {
     std::string l = *p + "h." + std::to_string(i) + ".";
     auto a = mb.layerNorm(*h, l + "ln_1", eps);
     if (failed(a))
@@ -263,7 +263,7 @@ OwningOpRef<ModuleOp> hf::buildLlamaLike(ModelBuilder &mb, int64_t batch,
       return failure();
     return op->getResult();
   };
-  for (int64_t i = 0; i < *layers; ++i) {
+  for (int64_t i = 0, n = mb.layersToBuild(*layers); i < n; ++i) {
     std::string l = *p + "layers." + std::to_string(i) + ".";
     auto a = mb.rmsNorm(*h, l + "input_layernorm", eps);
     if (failed(a))

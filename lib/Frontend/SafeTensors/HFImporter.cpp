@@ -157,8 +157,21 @@ OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
         return nullptr;
       }
 
+  if (options.keepLayers < 0) {
+    emitError(loc) << "the number of layers to keep must be positive";
+    return nullptr;
+  }
+  bool decoder = type == "gpt2" || type == "llama" || type == "mistral" ||
+                 type == "qwen2";
+  if (options.keepLayers && !decoder) {
+    emitError(loc) << "keeping a subset of layers is supported for decoders "
+                      "(gpt2, llama, mistral, qwen2), not '"
+                   << type << "'";
+    return nullptr;
+  }
   hf::ModelBuilder mb(ctx, std::string(configPath), std::move(config),
                       index->path, std::move(index->shapes));
+  mb.setKeepLayers(options.keepLayers);
   if (type == "bert")
     return hf::buildBert(mb, batch, seq, withMask);
   if (type == "distilbert")

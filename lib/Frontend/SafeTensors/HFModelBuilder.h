@@ -78,6 +78,12 @@ public:
   /// Returns `result` named `outputName` and finishes the module.
   OwningOpRef<ModuleOp> finish(Value result, llvm::StringRef outputName);
 
+  /// Layers to build of a model that has `layers` (the keep-layers limit).
+  int64_t layersToBuild(int64_t layers) const {
+    return keepLayers > 0 && keepLayers < layers ? keepLayers : layers;
+  }
+  void setKeepLayers(int64_t n) { keepLayers = n; }
+
   OpBuilder &builder() { return b; }
   MLIRContext &context() { return ctx; }
 
@@ -93,6 +99,7 @@ private:
   llvm::StringMap<Value> weightCache;
   Operation *lastWeight = nullptr;
   Value ids, mask;
+  int64_t keepLayers = 0;
 };
 
 /// Family builders: return null after emitting a diagnostic.

@@ -172,3 +172,30 @@ func.func @expand_shape(%a: tensor<3x2xf32>) -> tensor<4x3xf32> {
   %y = tfx.expand %a : tensor<3x2xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @paged_attention_layer(%q: tensor<1x1x64xf32>, %k: tensor<1x1x64xf32>, %kc: tensor<4x2x64x16xf32>, %vc: tensor<4x2x16x64xf32>, %t: tensor<1x2xi32>, %l: tensor<1xi64>) -> tensor<1x1x64xf32> {
+  // expected-error @+2 {{'tfx.paged_attention' layer 2 is outside the cache's 2 layers}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.paged_attention %q, %k, %k, %kc, %vc, %t, %l {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, layer = 2 : i64} : (tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<4x2x64x16xf32>, tensor<4x2x16x64xf32>, tensor<1x2xi32>, tensor<1xi64>) -> tensor<1x1x64xf32>
+  return %o : tensor<1x1x64xf32>
+}
+
+// -----
+
+func.func @paged_attention_v_cache(%q: tensor<1x1x64xf32>, %k: tensor<1x1x64xf32>, %kc: tensor<4x2x64x16xf32>, %vc: tensor<4x2x64x16xf32>, %t: tensor<1x2xi32>, %l: tensor<1xi64>) -> tensor<1x1x64xf32> {
+  // expected-error @+2 {{'tfx.paged_attention' v_cache must be [4,2,16,64] to match k_cache, got [4,2,64,16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.paged_attention %q, %k, %k, %kc, %vc, %t, %l {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, layer = 0 : i64} : (tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<4x2x64x16xf32>, tensor<4x2x64x16xf32>, tensor<1x2xi32>, tensor<1xi64>) -> tensor<1x1x64xf32>
+  return %o : tensor<1x1x64xf32>
+}
+
+// -----
+
+func.func @paged_attention_table(%q: tensor<2x1x64xf32>, %k: tensor<2x1x64xf32>, %kc: tensor<4x2x64x16xf32>, %vc: tensor<4x2x16x64xf32>, %t: tensor<1x2xi32>, %l: tensor<2xi64>) -> tensor<2x1x64xf32> {
+  // expected-error @+2 {{'tfx.paged_attention' block_table must be [2, max_blocks], got [1,2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.paged_attention %q, %k, %k, %kc, %vc, %t, %l {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, layer = 0 : i64} : (tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<4x2x64x16xf32>, tensor<4x2x16x64xf32>, tensor<1x2xi32>, tensor<2xi64>) -> tensor<2x1x64xf32>
+  return %o : tensor<2x1x64xf32>
+}

@@ -22,3 +22,12 @@ func.func @encoder_block(%ids: tensor<2x16xi64> {tfx.name = "input_ids"}, %mask:
   return %s : tensor<2x16x128xf32>
 }
 }
+
+// CHECK-LABEL: func.func @decode_step
+// CHECK: tfx.paged_attention %{{.*}} {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 1.250000e-01 : f32, window = 8 : i64}
+func.func @decode_step(%q: tensor<2x1x128xf32>, %k: tensor<2x1x64xf32>, %v: tensor<2x1x64xf32>,
+                       %kc: tensor<8x2x64x16xf32>, %vc: tensor<8x2x16x64xf32>,
+                       %table: tensor<2x4xi32>, %lengths: tensor<2xi64>) -> tensor<2x1x128xf32> {
+  %o = tfx.paged_attention %q, %k, %v, %kc, %vc, %table, %lengths {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, layer = 1 : i64, window = 8 : i64} : (tensor<2x1x128xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<8x2x64x16xf32>, tensor<8x2x16x64xf32>, tensor<2x4xi32>, tensor<2xi64>) -> tensor<2x1x128xf32>
+  return %o : tensor<2x1x128xf32>
+}
