@@ -231,11 +231,13 @@ static std::string describe(const tfx_artifact_tensor &t) {
   return text + "]";
 }
 
+int cpuThreads() { return numThreads; }
+
 /// Compiles a model into a shared object in `dir` through the CPU code
 /// generator (for this machine, weights embedded); returns its path.
 static Expected<std::string>
 compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
-                      StringRef dir) {
+                      const DecoderStepOptions *steps, StringRef dir) {
 #ifdef TFX_HAVE_CODEGEN
   MLIRContext ctx;
   DialectRegistry registry;
@@ -247,7 +249,9 @@ compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
   // interpreter's do.
   SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
-  OwningOpRef<ModuleOp> module = importModel(modelPath, ctx, importOptions);
+  OwningOpRef<ModuleOp> module =
+      steps ? importDecoderSteps(modelPath, ctx, importOptions, *steps)
+            : importModel(modelPath, ctx, importOptions);
   if (!module || failed(verify(*module)))
     return createStringError(inconvertibleErrorCode(),
                              "could not import '%s'", modelPath.str().c_str());
@@ -262,12 +266,25 @@ compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
   return files->artifact;
 #else
   (void)importOptions;
+  (void)steps;
   (void)dir;
   return createStringError(inconvertibleErrorCode(),
                            "cannot compile '%s' for the CPU: this build has "
                            "no CPU code generator; pass a .so artifact",
                            modelPath.str().c_str());
 #endif
+}
+
+Expected<std::string> artifactFor(StringRef modelPath,
+                                  const ImportOptions &importOptions,
+                                  const DecoderStepOptions *steps,
+                                  SmallString<128> &tempDir) {
+  if (modelPath.ends_with(".so"))
+    return modelPath.str();
+  if (std::error_code ec = sys::fs::createUniqueDirectory("tfx-run-cpu", tempDir))
+    return createStringError(ec, "cannot create a temporary folder: %s",
+                             ec.message().c_str());
+  return compileToSharedObject(modelPath, importOptions, steps, tempDir);
 }
 
 Expected<std::map<std::string, Tensor>>
@@ -283,22 +300,15 @@ runOnCpu(StringRef modelPath, const ImportOptions &importOptions,
 
   // A model that is not yet an artifact goes through a temporary folder,
   // removed once the shared object is loaded (the mapping stays valid).
-  std::string soPath = modelPath.str();
   SmallString<128> tempDir;
   scope_exit removeTemp([&] {
     if (!tempDir.empty())
       sys::fs::remove_directories(tempDir);
   });
-  if (!modelPath.ends_with(".so")) {
-    if (std::error_code ec =
-            sys::fs::createUniqueDirectory("tfx-run-cpu", tempDir))
-      return createStringError(ec, "cannot create a temporary folder: %s",
-                               ec.message().c_str());
-    auto compiled = compileToSharedObject(modelPath, importOptions, tempDir);
-    if (!compiled)
-      return compiled.takeError();
-    soPath = *compiled;
-  }
+  auto artifact = artifactFor(modelPath, importOptions, nullptr, tempDir);
+  if (!artifact)
+    return artifact.takeError();
+  std::string soPath = *artifact;
 
   tfx_model *rawModel = nullptr;
   if (Error err = toError(tfx_model_open(soPath.c_str(), &rawModel)))

@@ -11,6 +11,7 @@
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Support/Tensor.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,17 @@ llvm::cl::OptionCategory &cpuBackendOptions();
 /// driver from --threads, which it parses itself: libLLVM already owns a
 /// cl::opt of that name.
 void setCpuThreads(int threads);
+
+int cpuThreads();
+
+/// The shared-object artifact for MODEL: MODEL itself when it is one,
+/// else MODEL compiled in process into a new temporary folder `tempDir`
+/// (the caller removes it) — as a decoder's generation entries with
+/// `steps`.
+llvm::Expected<std::string> artifactFor(llvm::StringRef modelPath,
+                                        const ImportOptions &importOptions,
+                                        const DecoderStepOptions *steps,
+                                        llvm::SmallString<128> &tempDir);
 
 /// Runs MODEL's entry (`main`, else the first) on `inputs` by name and
 /// returns its outputs by name. Inputs the entry does not take are noted on

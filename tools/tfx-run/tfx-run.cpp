@@ -1,5 +1,7 @@
 //===- tfx-run.cpp - run a model on the reference interpreter -------------===//
 //
+// tfx-run MODEL --generate --prompt-ids FILE | --prompt TEXT [--draft ...]
+// tfx-run MODEL --serve-bench N [--max-batch B]
 // tfx-run MODEL --inputs IN.safetensors [--output OUT.safetensors]
 //         [--check REF.safetensors --rtol R --atol A] [--backend interp]
 //         [--dim NAME=N] [--no-raise] [--print]
@@ -14,6 +16,7 @@
 
 #include "CpuBackend.h"
 #include "Evaluate.h"
+#include "Generate.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Interpreter/Interpreter.h"
 #include "tfx/Support/SafeTensors.h"
@@ -207,7 +210,8 @@ int main(int argc, char **argv) {
   argc = (int)args.size();
   argv = args.data();
 
-  cl::HideUnrelatedOptions({&category, &mlir::tfx::cpuBackendOptions()});
+  cl::HideUnrelatedOptions({&category, &mlir::tfx::cpuBackendOptions(),
+                           &mlir::tfx::generateOptions()});
   cl::AddExtraVersionPrinter(
       [](raw_ostream &os) { os << "tfx-run " TFX_VERSION "\n"; });
   cl::ParseCommandLineOptions(
@@ -237,8 +241,14 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)));
     return 0;
   }
+  if (mlir::tfx::generationRequested()) {
+    if (!inputsPath.empty())
+      return fail("--generate and --serve-bench take no --inputs");
+    return mlir::tfx::runGeneration(modelPath, options);
+  }
   if (inputsPath.empty())
-    return fail("--inputs IN.safetensors is required (or --perplexity)");
+    return fail("--inputs IN.safetensors is required (or --perplexity, "
+                "--generate, --serve-bench)");
 
   // Inputs first: their shapes fix the import.
   auto inputsFile = mlir::tfx::SafeTensorsFile::open(inputsPath);

@@ -169,6 +169,115 @@ TFX_API tfx_status *tfx_model_run(tfx_model *model, tfx_context *context,
  * to write sidecar files and descriptors). */
 TFX_API uint64_t tfx_weights_checksum(const void *data, uint64_t size);
 
+/*===----------------------------- generation ----------------------------===*/
+
+/* A decoder compiled with `tfx-compile --decoder` has step entries
+ * (`prefill`, `decode`, `decode_bN`, `verify`) of one signature:
+ *
+ *   inputs   input_ids [B,T] i64, cache_lengths [B] i64,
+ *            block_table [B,M] i32, k_cache [N,L,W,S] f32,
+ *            v_cache [N,L,S,W] f32
+ *   outputs  logits [B,T,V] f32, new_k [L,B,T,W] f32, new_v [L,B,T,W] f32
+ *
+ * Each runs T new tokens of B sequences; sequence b has cache_lengths[b]
+ * tokens in the key/value cache, a pool of N blocks of S tokens that all
+ * sequences share, its blocks listed in its row of block_table. The entry
+ * only reads the cache and returns the new tokens' keys and values; the
+ * runtime owns the pool and stores the rows it keeps. The functions below
+ * do all of that; tfx_model_run can also call the entries directly. */
+
+/* Called with each new token as it is chosen; return nonzero to stop. */
+typedef int32_t (*tfx_token_callback)(void *user_data, int64_t token);
+
+typedef struct tfx_generate_options {
+  int32_t max_new_tokens;   /* default 64 */
+  float temperature;        /* 0 (default): greedy */
+  int32_t top_k;            /* 0 (default): off */
+  float top_p;              /* 1 (default): off */
+  float repetition_penalty; /* 1 (default): off */
+  uint64_t seed;            /* of the sampling generator (default 0) */
+  /* Generation stops after any of these tokens (it is returned). */
+  const int64_t *stop_tokens;
+  int32_t num_stop_tokens;
+  tfx_token_callback on_token; /* may be NULL */
+  void *user_data;
+  /* Speculative decoding: a draft decoder with the same vocabulary (e.g.
+   * the model with fewer layers: tfx-compile --decoder --keep-layers N)
+   * proposes draft_tokens tokens, which the model checks in one call of a
+   * step entry with at least draft_tokens + 1 tokens (`verify`, else
+   * `prefill`). Tokens are accepted so that the output follows the model's
+   * own distribution; greedy output is identical to plain decoding's. */
+  tfx_model *draft;
+  int32_t draft_tokens; /* default 4 */
+} tfx_generate_options;
+
+/* Fills in the defaults. */
+TFX_API void tfx_generate_options_init(tfx_generate_options *options);
+
+typedef enum tfx_finish_reason {
+  TFX_FINISH_LENGTH = 0,   /* max_new_tokens reached */
+  TFX_FINISH_STOP = 1,     /* a stop token */
+  TFX_FINISH_CALLBACK = 2, /* on_token returned nonzero */
+  TFX_FINISH_CONTEXT = 3   /* the sequence filled the model's context */
+} tfx_finish_reason;
+
+typedef struct tfx_generate_stats {
+  int32_t prompt_tokens;
+  int32_t new_tokens;
+  int32_t finish_reason;  /* tfx_finish_reason */
+  int32_t model_calls;    /* step-entry calls of the model (prefill included) */
+  int32_t draft_calls;
+  int32_t draft_proposed; /* speculative decoding: tokens proposed, */
+  int32_t draft_accepted; /* and accepted by the model */
+  double prefill_seconds; /* until the first new token */
+  double total_seconds;
+} tfx_generate_stats;
+
+/* Generates up to options->max_new_tokens tokens after `prompt` and writes
+ * them to tokens[0 .. *num_tokens) (capacity >= max_new_tokens). options
+ * NULL: the defaults; stats may be NULL. A cache for the call is allocated
+ * and freed here. */
+TFX_API tfx_status *tfx_generate(tfx_model *model, tfx_context *context,
+                                 const int64_t *prompt, int32_t prompt_length,
+                                 const tfx_generate_options *options,
+                                 int64_t *tokens, int32_t capacity,
+                                 int32_t *num_tokens,
+                                 tfx_generate_stats *stats);
+
+/* Continuous batching: requests join a running batch as others finish.
+ * Each iteration admits queued requests while the batch has room and the
+ * cache pool has blocks for their prompt and max_new_tokens (their prompts
+ * are prefilled then), then runs one decode step for the whole batch. Not
+ * thread-safe: one thread drives a scheduler. Speculative options are not
+ * used here. */
+typedef struct tfx_scheduler tfx_scheduler;
+
+/* max_batch 0: the largest batch of the model's decode entries. */
+TFX_API tfx_status *tfx_scheduler_create(tfx_model *model,
+                                         tfx_context *context,
+                                         int32_t max_batch,
+                                         tfx_scheduler **out_scheduler);
+TFX_API void tfx_scheduler_destroy(tfx_scheduler *scheduler);
+/* Queues a request (prompt and options are copied); its id is returned. */
+TFX_API tfx_status *tfx_scheduler_submit(tfx_scheduler *scheduler,
+                                         const int64_t *prompt,
+                                         int32_t prompt_length,
+                                         const tfx_generate_options *options,
+                                         int64_t *out_id);
+/* One iteration; *num_pending: requests not finished yet. */
+TFX_API tfx_status *tfx_scheduler_step(tfx_scheduler *scheduler,
+                                       int32_t *num_pending);
+/* Iterates until every request has finished. */
+TFX_API tfx_status *tfx_scheduler_run(tfx_scheduler *scheduler);
+/* A request's tokens so far (valid until the scheduler is destroyed or the
+ * next step) and its statistics; finished is set once it is complete.
+ * Latency is measured from submission. */
+TFX_API tfx_status *tfx_scheduler_result(tfx_scheduler *scheduler, int64_t id,
+                                         const int64_t **tokens,
+                                         int32_t *num_tokens,
+                                         int32_t *finished,
+                                         tfx_generate_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif
