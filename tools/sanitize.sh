@@ -20,6 +20,11 @@ models=build-asan/models
 for m in "$models"/*-test; do
   $bin/tfx-compile "$m" --emit=mlir -o "$tmp/m.mlir"
 done
+# Generation steps (tfx-kv-cache) of every decoder family.
+for m in gpt2-test llama-test qwen2-test mistral-test; do
+  $bin/tfx-compile "$models/$m" --decoder --decode-batch 1,2 --verify-tokens 3 \
+    --emit=mlir -o "$tmp/m.mlir"
+done
 if [ -d ../shared/models ]; then
   for onnx in ../shared/models/*/model.*.onnx; do
     $bin/tfx-compile "$onnx" --emit=mlir -o "$tmp/m.mlir"

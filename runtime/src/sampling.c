@@ -151,7 +151,8 @@ void tfx__sampler_distribution(tfx__sampler *s, const float *logits,
     }
     memset(probs, 0, (size_t)n * sizeof(float));
     for (int32_t r = 0; r < nucleus; ++r)
-      probs[sorted[r].id] = (float)(exp((double)sorted[r].value - max) / above);
+      probs[sorted[r].id] =
+          (float)(exp((double)sorted[r].value - max) / sum / above);
     return;
   }
   double max = s->work[argmax(s->work, n)], sum = 0.0;
