@@ -244,6 +244,9 @@ int main(int argc, char **argv) {
   if (mlir::tfx::generationRequested()) {
     if (!inputsPath.empty())
       return fail("--generate and --serve-bench take no --inputs");
+    if (backend.getNumOccurrences() && backend != "cpu")
+      return fail("generation runs compiled code through libtfxrt: use "
+                  "--backend cpu (the default for --generate)");
     return mlir::tfx::runGeneration(modelPath, options);
   }
   if (inputsPath.empty())
