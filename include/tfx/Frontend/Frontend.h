@@ -30,12 +30,26 @@ struct ImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp> importONNX(llvm::StringRef path,
                                              mlir::MLIRContext &ctx,
                                              const ImportOptions &options);
+/// The same for a model already in memory; `path` names it in messages and
+/// locates external data (relative to its folder).
+mlir::OwningOpRef<mlir::ModuleOp> importONNXBytes(llvm::StringRef bytes,
+                                                  llvm::StringRef path,
+                                                  mlir::MLIRContext &ctx,
+                                                  const ImportOptions &options);
 
 /// Hugging Face folder (config.json + model.safetensors) -> tfx module
 /// (lib/Frontend/SafeTensors).
 mlir::OwningOpRef<mlir::ModuleOp> importHuggingFace(llvm::StringRef dir,
                                                     mlir::MLIRContext &ctx,
                                                     const ImportOptions &options);
+/// The same for config.json text and the tensors of the weight file(s) by
+/// name and shape; `configPath` names the config in messages, `weightsPath`
+/// becomes the module's `tfx.weights`.
+mlir::OwningOpRef<mlir::ModuleOp> importHuggingFaceConfig(
+    llvm::StringRef configText, llvm::StringRef configPath,
+    llvm::StringRef weightsPath,
+    const llvm::StringMap<std::vector<int64_t>> &tensorShapes,
+    mlir::MLIRContext &ctx, const ImportOptions &options);
 
 /// Dispatches on the path: a folder, an .onnx file or an .mlir file.
 /// Errors are reported through the context's diagnostic handler; returns

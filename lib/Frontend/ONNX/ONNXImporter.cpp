@@ -286,19 +286,25 @@ static FailureOr<int64_t> checkOpsets(const onnx::ModelProto &model,
 OwningOpRef<ModuleOp> mlir::tfx::importONNX(llvm::StringRef path,
                                             MLIRContext &ctx,
                                             const ImportOptions &options) {
-  ctx.loadDialect<TfxDialect, func::FuncDialect, arith::ArithDialect>();
-  Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {
-    emitError(fileLoc) << "cannot read " << path << ": "
-                       << buffer.getError().message();
+    emitError(FileLineColLoc::get(&ctx, path, 0, 0))
+        << "cannot read " << path << ": " << buffer.getError().message();
     return nullptr;
   }
+  return importONNXBytes((*buffer)->getBuffer(), path, ctx, options);
+}
+
+OwningOpRef<ModuleOp> mlir::tfx::importONNXBytes(llvm::StringRef bytes,
+                                                 llvm::StringRef path,
+                                                 MLIRContext &ctx,
+                                                 const ImportOptions &options) {
+  ctx.loadDialect<TfxDialect, func::FuncDialect, arith::ArithDialect>();
+  Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
   onnx::ModelProto model;
-  if ((*buffer)->getBufferSize() > (size_t)INT_MAX ||
-      !model.ParseFromArray((*buffer)->getBufferStart(),
-                            (int)(*buffer)->getBufferSize()) ||
+  if (bytes.size() > (size_t)INT_MAX ||
+      !model.ParseFromArray(bytes.data(), (int)bytes.size()) ||
       !model.has_graph()) {
     emitError(fileLoc) << "not a valid ONNX model: " << path;
     return nullptr;

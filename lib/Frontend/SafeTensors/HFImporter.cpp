@@ -82,46 +82,32 @@ FailureOr<WeightIndex> indexWeights(llvm::StringRef dir, Location loc) {
   return index;
 }
 
-} // namespace
-
-OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
-                                                   MLIRContext &ctx,
-                                                   const ImportOptions &options) {
-  ctx.loadDialect<TfxDialect, func::FuncDialect, arith::ArithDialect>();
-  llvm::SmallString<256> absDir(dir);
-  llvm::sys::fs::make_absolute(absDir);
-  llvm::SmallString<256> configPath(absDir);
-  llvm::sys::path::append(configPath, "config.json");
-  Location loc = FileLineColLoc::get(&ctx, configPath, 0, 0);
-
-  auto buffer = llvm::MemoryBuffer::getFile(configPath);
-  if (!buffer) {
-    emitError(loc) << "cannot read " << configPath << ": "
-                   << buffer.getError().message();
-    return nullptr;
-  }
-  auto parsed = llvm::json::parse((*buffer)->getBuffer());
+/// config.json text as a JSON object with a model_type.
+FailureOr<llvm::json::Object> parseConfig(llvm::StringRef text, Location loc) {
+  auto parsed = llvm::json::parse(text);
   if (!parsed) {
     emitError(loc) << "config.json is not valid JSON: "
                    << llvm::toString(parsed.takeError());
-    return nullptr;
+    return failure();
   }
   if (!parsed->getAsObject()) {
     emitError(loc) << "config.json is not a JSON object";
-    return nullptr;
+    return failure();
   }
   llvm::json::Object config = std::move(*parsed->getAsObject());
-  std::optional<llvm::StringRef> modelType = config.getString("model_type");
-  if (!modelType) {
+  if (!config.getString("model_type")) {
     emitError(loc) << "config.json: missing field 'model_type'";
-    return nullptr;
+    return failure();
   }
-  std::string type = modelType->str();
+  return config;
+}
 
-  FailureOr<WeightIndex> index = indexWeights(absDir, loc);
-  if (failed(index))
-    return nullptr;
-
+/// Dispatches a parsed config to its family builder.
+OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, llvm::json::Object config,
+                                 llvm::StringRef configPath, WeightIndex index,
+                                 const ImportOptions &options) {
+  Location loc = FileLineColLoc::get(&ctx, configPath, 0, 0);
+  std::string type = config.getString("model_type")->str();
   // Shapes come from the caller's inputs when known, else the defaults.
   int64_t batch = options.defaultBatch, seq = options.defaultSeq;
   auto ids = options.inputShapes.find("input_ids");
@@ -169,8 +155,8 @@ OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
                    << type << "'";
     return nullptr;
   }
-  hf::ModelBuilder mb(ctx, std::string(configPath), std::move(config),
-                      index->path, std::move(index->shapes));
+  hf::ModelBuilder mb(ctx, configPath.str(), std::move(config), index.path,
+                      std::move(index.shapes));
   mb.setKeepLayers(options.keepLayers);
   if (type == "bert")
     return hf::buildBert(mb, batch, seq, withMask);
@@ -184,4 +170,47 @@ OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
                  << "' (supported: bert, distilbert, gpt2, llama, mistral, "
                     "qwen2)";
   return nullptr;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> mlir::tfx::importHuggingFace(llvm::StringRef dir,
+                                                   MLIRContext &ctx,
+                                                   const ImportOptions &options) {
+  ctx.loadDialect<TfxDialect, func::FuncDialect, arith::ArithDialect>();
+  llvm::SmallString<256> absDir(dir);
+  llvm::sys::fs::make_absolute(absDir);
+  llvm::SmallString<256> configPath(absDir);
+  llvm::sys::path::append(configPath, "config.json");
+  Location loc = FileLineColLoc::get(&ctx, configPath, 0, 0);
+
+  auto buffer = llvm::MemoryBuffer::getFile(configPath);
+  if (!buffer) {
+    emitError(loc) << "cannot read " << configPath << ": "
+                   << buffer.getError().message();
+    return nullptr;
+  }
+  FailureOr<llvm::json::Object> config = parseConfig((*buffer)->getBuffer(), loc);
+  if (failed(config))
+    return nullptr;
+  FailureOr<WeightIndex> index = indexWeights(absDir, loc);
+  if (failed(index))
+    return nullptr;
+  return buildModel(ctx, std::move(*config), configPath, std::move(*index),
+                    options);
+}
+
+OwningOpRef<ModuleOp> mlir::tfx::importHuggingFaceConfig(
+    llvm::StringRef configText, llvm::StringRef configPath,
+    llvm::StringRef weightsPath,
+    const llvm::StringMap<std::vector<int64_t>> &tensorShapes, MLIRContext &ctx,
+    const ImportOptions &options) {
+  ctx.loadDialect<TfxDialect, func::FuncDialect, arith::ArithDialect>();
+  Location loc = FileLineColLoc::get(&ctx, configPath, 0, 0);
+  FailureOr<llvm::json::Object> config = parseConfig(configText, loc);
+  if (failed(config))
+    return nullptr;
+  WeightIndex index{weightsPath.str(), tensorShapes};
+  return buildModel(ctx, std::move(*config), configPath, std::move(index),
+                    options);
 }
