@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfx/Support/SafeTensors.h"
+#include "tfx/Support/Json.h"
 #include "tfx/Support/WeightStore.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -146,7 +147,7 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<MemoryBuffer> buffer) {
     return fail(name, "header length " + Twine(headerLen) +
                           " exceeds the file size " + Twine(bytes.size()));
   StringRef headerText = bytes.substr(8, headerLen);
-  Expected<json::Value> parsed = json::parse(headerText);
+  Expected<json::Value> parsed = parseJson(headerText);
   if (!parsed)
     return fail(name, "header is not valid JSON: " +
                           toString(parsed.takeError()));

@@ -1,6 +1,7 @@
 //===- Tokenizer.cpp - Hugging Face tokenizer.json, BPE and WordPiece -----===//
 
 #include "tfx/Support/Tokenizer.h"
+#include "tfx/Support/Json.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
@@ -204,7 +205,7 @@ llvm::Expected<Tokenizer> Tokenizer::open(StringRef path) {
 }
 
 llvm::Expected<Tokenizer> Tokenizer::parse(StringRef json, StringRef origin) {
-  llvm::Expected<llvm::json::Value> root = llvm::json::parse(json);
+  llvm::Expected<llvm::json::Value> root = parseJson(json);
   if (!root)
     return fieldError(origin, "not JSON: " + llvm::toString(root.takeError()));
   const llvm::json::Object *top = root->getAsObject();

@@ -1,6 +1,7 @@
 //===- WeightStore.cpp - resolve tfx.weight ops to data -------------------===//
 
 #include "tfx/Support/WeightStore.h"
+#include "tfx/Support/Json.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -25,7 +26,7 @@ public:
       return createStringError(buffer.getError(),
                                "cannot open " + path + ": " +
                                    buffer.getError().message());
-    Expected<json::Value> root = json::parse((*buffer)->getBuffer());
+    Expected<json::Value> root = parseJson((*buffer)->getBuffer());
     if (!root)
       return createStringError(inconvertibleErrorCode(),
                                path + ": not valid JSON: " +

@@ -7,6 +7,7 @@
 
 #include "HFModelBuilder.h"
 
+#include "tfx/Support/Json.h"
 #include "tfx/Support/SafeTensors.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -59,7 +60,7 @@ FailureOr<WeightIndex> indexWeights(llvm::StringRef dir, Location loc) {
     emitError(loc) << "cannot read " << sharded;
     return failure();
   }
-  auto root = llvm::json::parse((*buffer)->getBuffer());
+  auto root = parseJson((*buffer)->getBuffer());
   const llvm::json::Object *map =
       root && root->getAsObject() ? root->getAsObject()->getObject("weight_map")
                                   : nullptr;
@@ -84,7 +85,7 @@ FailureOr<WeightIndex> indexWeights(llvm::StringRef dir, Location loc) {
 
 /// config.json text as a JSON object with a model_type.
 FailureOr<llvm::json::Object> parseConfig(llvm::StringRef text, Location loc) {
-  auto parsed = llvm::json::parse(text);
+  auto parsed = parseJson(text);
   if (!parsed) {
     emitError(loc) << "config.json is not valid JSON: "
                    << llvm::toString(parsed.takeError());
