@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   cmake ninja-build ccache g++ git
-  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libclang-rt-22-dev lld-22
   liblld-22-dev libprotobuf-dev protobuf-compiler libonnx-dev
   libgtest-dev
   python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread
