@@ -23,6 +23,9 @@
 using namespace llvm;
 using namespace mlir::tfx;
 
+/// The most elements one tensor of a file may hold (4 TiB of f32).
+static constexpr uint64_t kMaxTensorElements = 1ull << 40;
+
 static Error fail(const Twine &msg) {
   return createStringError(inconvertibleErrorCode(), msg);
 }
@@ -40,6 +43,16 @@ std::optional<DType> mlir::tfx::dtypeFromONNX(int elemType) {
   case onnx::TensorProto::BOOL: return DType::Bool;
   default: return std::nullopt;
   }
+}
+
+std::string mlir::tfx::onnxTypeName(int64_t elemType) {
+  std::string number = "(" + std::to_string(elemType) + ")";
+  if (elemType < INT_MIN || elemType > INT_MAX ||
+      !onnx::TensorProto_DataType_IsValid((int)elemType))
+    return "unknown " + number;
+  return onnx::TensorProto_DataType_Name(
+             (onnx::TensorProto_DataType)elemType) +
+         " " + number;
 }
 
 static unsigned byteWidth(DType d) {
@@ -110,13 +123,19 @@ Expected<Tensor> mlir::tfx::decodeTensorProto(const onnx::TensorProto &proto,
   std::optional<DType> dtype = dtypeFromONNX(proto.data_type());
   if (!dtype)
     return fail("tensor '" + what + "' has unsupported ONNX element type " +
-                Twine(proto.data_type()));
+                onnxTypeName(proto.data_type()));
   Tensor t;
   t.dtype = *dtype;
   uint64_t n = 1;
   for (int64_t d : proto.dims()) {
-    if (d < 0 || (d > 0 && n > (1ull << 40) / (uint64_t)d))
-      return fail("tensor '" + what + "' has an invalid shape");
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / (uint64_t)d)) {
+      std::string dims;
+      for (int64_t e : proto.dims())
+        dims += (dims.empty() ? "" : ",") + std::to_string(e);
+      return fail("tensor '" + what + "' has an invalid shape [" + dims +
+                  "]: dimensions must be >= 0 and hold at most 2^40 "
+                  "elements");
+    }
     n *= (uint64_t)d;
     t.shape.push_back(d);
   }

@@ -24,6 +24,18 @@ bool isFloatDType(DType d) {
          d == DType::F64;
 }
 
+int64_t checkedElementCount(const int64_t *dims, size_t rank) {
+  int64_t n = 1;
+  for (size_t k = 0; k < rank; ++k) {
+    int64_t d = dims[k];
+    if (d < 0 || d > kMaxTensorElements ||
+        (d != 0 && n > kMaxTensorElements / d))
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
 int64_t Tensor::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -7,6 +7,7 @@
 #include "llvm/Support/Error.h"
 
 #include <optional>
+#include <string>
 
 namespace onnx {
 class TensorProto;
@@ -17,6 +18,8 @@ namespace mlir::tfx {
 /// The host dtype of an ONNX element type (TensorProto::DataType); nullopt
 /// for types tfx does not handle (strings, complex, ...).
 std::optional<DType> dtypeFromONNX(int elemType);
+/// "STRING (8)": an ONNX element type for messages.
+std::string onnxTypeName(int64_t elemType);
 
 /// Decodes raw_data, the typed repeated fields or external data (located
 /// relative to `modelDir`, mapped and bounds-checked). `what` names the

@@ -8,11 +8,25 @@
 #ifndef TFX_SUPPORT_TENSOR_H
 #define TFX_SUPPORT_TENSOR_H
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
 namespace mlir::tfx {
+
+/// The most elements one tensor may have anywhere in tfx (4 TiB of f32).
+/// Shapes beyond it are refused where they enter: weight files, ONNX
+/// shapes and attributes, graph inputs.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
+
+/// The element count of `dims`, or -1 when a dimension is negative or the
+/// count exceeds kMaxTensorElements (computed without overflow).
+int64_t checkedElementCount(const int64_t *dims, size_t rank);
+template <typename Range> int64_t checkedElementCount(const Range &dims) {
+  return checkedElementCount(std::data(dims), std::size(dims));
+}
 
 /// Logical element type (what the IR or the file says).
 enum class DType : uint8_t { F32, F16, BF16, F64, I64, I32, I8, U8, Bool };

@@ -76,6 +76,18 @@ LogicalResult Importer::convertNode(const onnx::NodeProto &node) {
       result = checkAttributeKinds();
     if (succeeded(result))
       result = convertOp(*this);
+    // Shapes computed from the file's numbers stay within the limit every
+    // later stage relies on (element counts fit in int64 with room).
+    for (const std::string &out : node.output()) {
+      if (failed(result) || out.empty() || !has(out))
+        continue;
+      ArrayRef<int64_t> shape = typeOf(out).getShape();
+      if (checkedElementCount(shape) < 0) {
+        error() << "output '" << out << "' would have shape "
+                << shapeText(shape) << ", more than 2^40 elements";
+        result = failure();
+      }
+    }
   }
   std::string prefix = node.op_type() + " node '" + label + "': ";
   for (Diagnostic &diag : held) {
@@ -91,7 +103,7 @@ LogicalResult Importer::convertNode(const onnx::NodeProto &node) {
   return result;
 }
 
-static std::string shapeString(ArrayRef<int64_t> shape) {
+std::string mlir::tfx::onnximport::shapeText(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? "," : "") + std::to_string(shape[i]);
@@ -112,7 +124,7 @@ inputType(Importer &im, const onnx::ValueInfoProto &info,
   if (!dtype) {
     emitError(loc) << "graph input '" << info.name()
                    << "' has an unsupported element type "
-                   << type.tensor_type().elem_type();
+                   << onnxTypeName(type.tensor_type().elem_type());
     return failure();
   }
   auto given = options.inputShapes.find(info.name());
@@ -147,7 +159,12 @@ inputType(Importer &im, const onnx::ValueInfoProto &info,
   if (hasGiven && given->second != shape) {
     emitError(loc) << "input '" << info.name() << "': the model's shape "
                    << modelShape << " does not accept the given shape "
-                   << shapeString(given->second);
+                   << shapeText(given->second);
+    return failure();
+  }
+  if (checkedElementCount(shape) < 0) {
+    emitError(loc) << "input '" << info.name() << "': shape "
+                   << shapeText(shape) << " has more than 2^40 elements";
     return failure();
   }
   for (auto [i, d] : llvm::enumerate(shape))
@@ -166,15 +183,11 @@ LogicalResult Importer::importInitializers(const onnx::GraphProto &graph) {
   std::string dir = llvm::sys::path::parent_path(path).str();
   for (const onnx::TensorProto &init : graph.initializer()) {
     std::optional<DType> dtype = dtypeFromONNX(init.data_type());
-    int64_t n = 1;
-    bool validShape = true;
-    for (int64_t d : init.dims()) {
-      validShape &= d >= 0 && (d == 0 || n <= (int64_t(1) << 40) / d);
-      n *= validShape ? d : 1;
-    }
+    int64_t n = checkedElementCount(init.dims());
     // Large float tensors stay in the file; the weight reader decodes them
-    // (and reports bad payloads) when the data is needed.
-    if (validShape && dtype && isFloatDType(*dtype) && n > kMaxInlineElements) {
+    // (and reports bad payloads) when the data is needed. Invalid shapes go
+    // to the decoder, which names the problem.
+    if (n > kMaxInlineElements && dtype && isFloatDType(*dtype)) {
       auto type = RankedTensorType::get(
           std::vector<int64_t>(init.dims().begin(), init.dims().end()),
           b.getF32Type());

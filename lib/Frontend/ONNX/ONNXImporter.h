@@ -142,6 +142,9 @@ private:
   Location nodeLoc = UnknownLoc::get(&ctx);
 };
 
+/// "[2,-1,8]": a shape for messages.
+std::string shapeText(ArrayRef<int64_t> shape);
+
 /// Converts the current node (ONNXOps.cpp); false when no converter exists.
 bool hasConverter(llvm::StringRef opType);
 LogicalResult convertOp(Importer &im);

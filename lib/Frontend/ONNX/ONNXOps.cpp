@@ -132,7 +132,7 @@ LogicalResult castOp(Importer &im) {
   int64_t to = im.intAttr("to", 0);
   std::optional<DType> dtype = dtypeFromONNX(to);
   if (!dtype) {
-    im.error() << "cast to unsupported ONNX element type " << to;
+    im.error() << "cast to unsupported ONNX element type " << onnxTypeName(to);
     return failure();
   }
   auto type = typeOfValue(*x).clone(im.elementTypeOf(*dtype));

@@ -25,12 +25,10 @@ static RankedTensorType typeOfValue(Value v) {
 FailureOr<Value> mlir::tfx::onnximport::buildReshape(Importer &im, Value x,
                                                      ArrayRef<int64_t> shape) {
   RankedTensorType t = typeOfValue(x);
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
+  int64_t n = checkedElementCount(shape);
   if (n != t.getNumElements()) {
     im.error() << "cannot reshape " << t << " (" << t.getNumElements()
-               << " elements) to a shape of " << n << " elements";
+               << " elements) to " << shapeText(shape);
     return failure();
   }
   return ReshapeOp::create(im.builder(), im.loc(), t.clone(shape), x).getResult();
@@ -70,6 +68,10 @@ LogicalResult mlir::tfx::onnximport::convertReshape(Importer &im) {
       inferAt = i;
     } else if (shape[i] < 0) {
       im.error() << "the target shape has a negative entry " << shape[i];
+      return failure();
+    } else if (shape[i] != 0 && known > kMaxTensorElements / shape[i]) {
+      im.error() << "the target shape " << shapeText(*spec)
+                 << " has more than 2^40 elements";
       return failure();
     } else {
       known *= shape[i];
@@ -515,12 +517,10 @@ LogicalResult mlir::tfx::onnximport::convertConstant(Importer &im) {
   if (a.name() == "value") {
     const onnx::TensorProto &proto = a.t();
     std::optional<DType> dt = dtypeFromONNX(proto.data_type());
-    int64_t n = 1;
-    for (int64_t dim : proto.dims())
-      n *= std::max<int64_t>(dim, 0);
-    // Large float tensors are weights, read by the output's name.
-    if (dt && isFloatDType(*dt) && n > kMaxInlineElements &&
-        llvm::all_of(proto.dims(), [](int64_t dim) { return dim >= 0; })) {
+    // Large float tensors are weights, read by the output's name; invalid
+    // shapes go to the decoder, which names the problem.
+    int64_t n = checkedElementCount(proto.dims());
+    if (dt && isFloatDType(*dt) && n > kMaxInlineElements) {
       im.setWeight(node.output(0), node.output(0),
                    RankedTensorType::get(std::vector<int64_t>(proto.dims().begin(),
                                                               proto.dims().end()),
