@@ -103,6 +103,21 @@ FailureOr<llvm::json::Object> parseConfig(llvm::StringRef text, Location loc) {
   return config;
 }
 
+using FamilyBuilder = OwningOpRef<ModuleOp> (*)(hf::ModelBuilder &, int64_t,
+                                                int64_t, bool);
+
+FamilyBuilder familyBuilder(llvm::StringRef type) {
+  if (type == "bert")
+    return hf::buildBert;
+  if (type == "distilbert")
+    return hf::buildDistilBert;
+  if (type == "gpt2")
+    return hf::buildGpt2;
+  if (type == "llama" || type == "mistral" || type == "qwen2")
+    return hf::buildLlamaLike;
+  return nullptr;
+}
+
 /// Dispatches a parsed config to its family builder.
 OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, llvm::json::Object config,
                                  llvm::StringRef configPath, WeightIndex index,
@@ -156,21 +171,40 @@ OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, llvm::json::Object config,
                    << type << "'";
     return nullptr;
   }
+  auto build = familyBuilder(type);
+  if (!build) {
+    emitError(loc) << "config.json: unsupported model_type '" << type
+                   << "' (supported: bert, distilbert, gpt2, llama, mistral, "
+                      "qwen2)";
+    return nullptr;
+  }
   hf::ModelBuilder mb(ctx, configPath.str(), std::move(config), index.path,
                       std::move(index.shapes));
   mb.setKeepLayers(options.keepLayers);
-  if (type == "bert")
-    return hf::buildBert(mb, batch, seq, withMask);
-  if (type == "distilbert")
-    return hf::buildDistilBert(mb, batch, seq, withMask);
-  if (type == "gpt2")
-    return hf::buildGpt2(mb, batch, seq, withMask);
-  if (type == "llama" || type == "mistral" || type == "qwen2")
-    return hf::buildLlamaLike(mb, batch, seq, withMask);
-  emitError(loc) << "config.json: unsupported model_type '" << type
-                 << "' (supported: bert, distilbert, gpt2, llama, mistral, "
-                    "qwen2)";
-  return nullptr;
+  // Ops are located at their HF module ("transformer.h.0.attn"), which the
+  // printed file location drops: errors raised while building (shape rules
+  // that a config at odds with its weights breaks) name it in the message.
+  SmallVector<Diagnostic> held;
+  OwningOpRef<ModuleOp> module;
+  {
+    ScopedDiagnosticHandler capture(&ctx, [&](Diagnostic &diag) {
+      held.push_back(std::move(diag));
+      return success();
+    });
+    module = build(mb, batch, seq, withMask);
+  }
+  for (Diagnostic &diag : held) {
+    InFlightDiagnostic out =
+        ctx.getDiagEngine().emit(diag.getLocation(), diag.getSeverity());
+    std::string message = diag.str();
+    auto scope = dyn_cast<NameLoc>(diag.getLocation());
+    if (scope && !llvm::StringRef(message).contains(scope.getName().getValue()))
+      out << scope.getName().getValue() << ": ";
+    out << message;
+    for (Diagnostic &note : diag.getNotes())
+      out.attachNote(note.getLocation()) << note.str();
+  }
+  return module;
 }
 
 } // namespace
