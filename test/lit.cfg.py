@@ -10,7 +10,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tfx_obj_root, "test")
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "Inputs",
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "Inputs", "corpus", "regressions",
                    "models", "unit", "e2e_helpers"]
 
 llvm_config.use_default_substitutions()
@@ -26,3 +26,30 @@ if os.path.isdir(config.tfx_shared_models_dir):
     config.available_features.add("shared-models")
 if os.path.isdir(config.tfx_models_dir):
     config.available_features.add("tfx-models")
+
+# Runtime and bad-input tests: the hand-written artifacts built by
+# test/Runtime/CMakeLists.txt and the build tree's CMake package.
+config.substitutions.append(
+    ("%rt_artifacts", os.path.join(config.tfx_obj_root, "test", "Runtime", "artifacts")))
+config.substitutions.append(("%tfx_build", config.tfx_obj_root))
+
+# The CPU-feature refusal tests need a machine without AMX.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = cpuinfo.read()
+    if " avx2" in flags and " amx_tile" not in flags:
+        config.available_features.add("x86_64-host-without-amx")
+except OSError:
+    pass
+
+# Tests that compile real models need tfx-compile's CPU target.
+import subprocess
+
+try:
+    help_text = subprocess.run(
+        [os.path.join(config.tfx_tools_dir, "tfx-compile"), "--help"],
+        capture_output=True, text=True, timeout=60).stdout
+    if "--target" in help_text:
+        config.available_features.add("tfx-cpu-codegen")
+except (OSError, subprocess.SubprocessError):
+    pass
