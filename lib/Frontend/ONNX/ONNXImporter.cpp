@@ -56,6 +56,12 @@ LogicalResult Importer::convertNode(const onnx::NodeProto &node) {
                        << "' (node '" << label << "')";
     return failure();
   }
+  // Every supported operator has a first output; converters name it.
+  if (node.output_size() == 0 || node.output(0).empty()) {
+    emitError(nodeLoc) << node.op_type() << " node '" << label
+                       << "' has no output";
+    return failure();
+  }
 
   // Every error raised while the node converts (ours, shape inference's,
   // folding's) names the node: collected here, re-emitted with a prefix.
