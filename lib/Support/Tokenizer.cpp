@@ -7,6 +7,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir::tfx;
@@ -231,27 +232,39 @@ llvm::Expected<Tokenizer> Tokenizer::parse(StringRef json, StringRef origin) {
   const llvm::json::Object *vocab = model->getObject("vocab");
   if (!vocab)
     return fieldError(origin, "model.vocab is missing or not an object");
+  // Ids are dense: below the number of vocabulary entries and added tokens
+  // (and 2^24). A larger one would size the id table from a single number
+  // in the file (2^24 empty strings from a 30-byte file).
+  const llvm::json::Array *addedTokens = top->getArray("added_tokens");
+  int64_t idLimit = std::min<int64_t>(
+      (int64_t)(vocab->size() + (addedTokens ? addedTokens->size() : 0)),
+      int64_t(1) << 24);
   for (const auto &[token, idValue] : *vocab) {
     std::optional<int64_t> id = idValue.getAsInteger();
-    if (!id || *id < 0 || *id >= (int64_t)(1 << 24))
+    if (!id || *id < 0 || *id >= idLimit)
       return fieldError(origin, "model.vocab['" + token.str() +
-                                    "'] is not an id in [0, 2^24)");
+                                    "'] is not an id in [0, " +
+                                    llvm::Twine(idLimit) + ")");
     tok.vocab[token.str()] = *id;
     if ((size_t)*id >= tok.idToToken.size())
       tok.idToToken.resize(*id + 1);
     tok.idToToken[*id] = token.str();
   }
 
-  if (const llvm::json::Array *addedTokens = top->getArray("added_tokens")) {
+  if (addedTokens) {
     for (const llvm::json::Value &entry : *addedTokens) {
       const llvm::json::Object *object = entry.getAsObject();
       std::optional<StringRef> content =
           object ? object->getString("content") : std::nullopt;
       std::optional<int64_t> id =
           object ? object->getInteger("id") : std::nullopt;
-      if (!content || !id || *id < 0 || *id >= (int64_t)(1 << 24) ||
-          content->empty())
+      if (!content || !id || content->empty())
         return fieldError(origin, "an added_tokens entry lacks content or id");
+      if (*id < 0 || *id >= idLimit)
+        return fieldError(origin, "added token '" + *content +
+                                      "' has id " + llvm::Twine(*id) +
+                                      ", not in [0, " + llvm::Twine(idLimit) +
+                                      ")");
       tok.added.push_back({content->str(), *id,
                            object->getBoolean("special").value_or(false)});
       tok.vocab[*content] = *id;

@@ -115,7 +115,13 @@ TEST(Tokenizer, Rejections) {
   EXPECT_EQ(error(R"({"model": {"type": "Unigram", "vocab": {}}})"),
             "t.json: model.type 'Unigram' is not supported (BPE, WordPiece)");
   EXPECT_EQ(error(R"({"model": {"type": "BPE", "vocab": {"a": -1}}})"),
-            "t.json: model.vocab['a'] is not an id in [0, 2^24)");
+            "t.json: model.vocab['a'] is not an id in [0, 1)");
+  // Ids are dense: one large id does not size the id table.
+  EXPECT_EQ(error(R"({"model": {"type": "BPE", "vocab": {"a": 16777215}}})"),
+            "t.json: model.vocab['a'] is not an id in [0, 1)");
+  EXPECT_EQ(error(R"({"model": {"type": "BPE", "vocab": {"a": 0}},
+                      "added_tokens": [{"id": 9, "content": "<s>"}]})"),
+            "t.json: added token '<s>' has id 9, not in [0, 2)");
   EXPECT_EQ(error(R"({"pre_tokenizer": {"type": "Metaspace"},
                       "model": {"type": "BPE", "vocab": {}, "merges": []}})"),
             "t.json: BPE is supported with the ByteLevel pre-tokenizer and "
