@@ -191,17 +191,21 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<MemoryBuffer> buffer) {
     SafeTensorInfo info;
     info.name = tensorName;
     info.dtype = dtype->dtype;
-    uint64_t elements = 1;
     for (const json::Value &d : *shape) {
       std::optional<int64_t> dim = d.getAsInteger();
       if (!dim || *dim < 0)
         return fail(name, "tensor '" + tensorName + "' has a bad dimension");
-      if (*dim != 0 &&
-          elements > std::numeric_limits<uint64_t>::max() / 16 / (uint64_t)*dim)
-        return fail(name, "tensor '" + tensorName + "' is too large");
-      elements *= (uint64_t)*dim;
       info.shape.push_back(*dim);
     }
+    int64_t count = checkedElementCount(info.shape);
+    if (count < 0) {
+      std::string dims;
+      for (int64_t d : info.shape)
+        dims += (dims.empty() ? "" : ",") + std::to_string(d);
+      return fail(name, "tensor '" + tensorName + "' has shape [" + dims +
+                            "], more than 2^40 elements");
+    }
+    uint64_t elements = (uint64_t)count;
     std::optional<int64_t> begin = (*offsets)[0].getAsInteger();
     std::optional<int64_t> end = (*offsets)[1].getAsInteger();
     if (!begin || !end || *begin < 0 || *end < *begin)

@@ -119,7 +119,7 @@ TEST(SafeTensors, RejectsMalformedFiles) {
   // A declared size far beyond the file is refused before any allocation.
   EXPECT_NE(errorOf(makeFile(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})",
                              std::string(8, '\0')))
-                .find("too large"),
+                .find("more than 2^40 elements"),
             std::string::npos);
 }
 
@@ -283,9 +283,12 @@ TEST(SafeTensors, RejectsBadEntries) {
       {R"({"__metadata__":[]})", "__metadata__ is not an object"},
       // 2^62 * 2^2 elements of 4 bytes: the product overflows before any use.
       {R"({"t":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})",
-       "tensor 't' is too large"},
+       "tensor 't' has shape [4611686018427387904,4], more than 2^40 elements"},
       {R"({"t":{"dtype":"F64","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}})",
-       "tensor 't' is too large"},
+       "tensor 't' has shape [1099511627776,1099511627776], more than 2^40 elements"},
+      // 2^40 + 1 elements: over the limit even if a file could hold them.
+      {R"({"t":{"dtype":"U8","shape":[1099511627777],"data_offsets":[0,8]}})",
+       "tensor 't' has shape [1099511627777], more than 2^40 elements"},
   };
   for (const Case &c : cases) {
     std::string message = err(c.header);
