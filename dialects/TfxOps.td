@@ -35,6 +35,35 @@ def Tfx_WeightOp : Tfx_Op<"weight", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tfx_DequantizeOp : Tfx_Op<"dequantize", [Pure, InferTypeOpAdaptor]> {
+  let summary = "integer weights times group-wise scales (weight-only quantization)";
+  let description = [{
+    `result[n, k] = q[n, k] * scales[n, k / group_size]`: a 2-D `[out, in]`
+    weight stored as signed integers (`i8`, or `i4` in `[-8, 7]`) with one
+    scale per output channel and group of `group_size` consecutive input
+    channels (`group_size = in`: per output channel). `scales` is
+    `[out, in / group_size]`. The scales are operands, not part of the
+    element type as in `!quant.uniform` sub-channel types, so that the
+    printed module of a large model stays readable: both are weights.
+    `tfx.linear` consumes the result; code generation fuses the two into a
+    GEMM that unpacks the integers in registers.
+    ```mlir
+    %w = tfx.dequantize %q, %s {group_size = 128 : i64}
+         : (tensor<3072x768xi4>, tensor<3072x6xf32>) -> tensor<3072x768xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8, I<4>]>:$q, Tfx_FloatTensor:$scales,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    /// Bits of one stored integer (8 or 4).
+    unsigned getBits() {
+      return getQ().getType().getElementType().getIntOrFloatBitWidth();
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Transformer ops
 //===----------------------------------------------------------------------===//

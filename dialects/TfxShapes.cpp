@@ -121,6 +121,27 @@ TFX_INFER(EmbeddingOp) {
   return success();
 }
 
+TFX_INFER(DequantizeOp) {
+  auto q = ranked(adaptor.getQ()), s = ranked(adaptor.getScales());
+  if (!q || !s)
+    TFX_FAIL("'tfx.dequantize' expects ranked tensors");
+  if (q.getRank() != 2 || s.getRank() != 2)
+    TFX_FAIL("'tfx.dequantize' needs a 2-D weight [out, in] and 2-D scales "
+             "[out, groups], got ",
+             shapeStr(q.getShape()), " and ", shapeStr(s.getShape()));
+  int64_t group = adaptor.getGroupSize();
+  int64_t in = q.getDimSize(1);
+  if (group <= 0 || ShapedType::isDynamic(in) || in % group != 0)
+    TFX_FAIL("'tfx.dequantize' group_size ", group,
+             " does not divide the input channels ", in);
+  if (s.getDimSize(0) != q.getDimSize(0) || s.getDimSize(1) != in / group)
+    TFX_FAIL("'tfx.dequantize' scales must be [", q.getDimSize(0), ", ",
+             in / group, "] for weight ", shapeStr(q.getShape()),
+             " and group_size ", group, ", got ", shapeStr(s.getShape()));
+  inferred.push_back(RankedTensorType::get(q.getShape(), s.getElementType()));
+  return success();
+}
+
 TFX_INFER(LinearOp) {
   auto x = ranked(adaptor.getInput()), w = ranked(adaptor.getWeight());
   if (!x || !w)

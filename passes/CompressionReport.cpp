@@ -26,7 +26,18 @@ static int64_t bytesOf(Type type) {
   auto shaped = dyn_cast<RankedTensorType>(type);
   if (!shaped || !shaped.hasStaticShape())
     return 0;
+  // 4-bit integers ship two to a byte (the CPU weight blob packs them).
+  if (shaped.getElementType().isInteger(4))
+    return (shaped.getNumElements() + 1) / 2;
   return shaped.getNumElements() * blobElementBytes(shaped.getElementType());
+}
+
+/// Whether `value` is the integer tensor (`operand` 0) or the scales
+/// (`operand` 1) of a quantized weight.
+static bool feedsDequantize(Value value, unsigned operand) {
+  return llvm::any_of(value.getUsers(), [&](Operation *user) {
+    return isa<DequantizeOp>(user) && user->getOperand(operand) == value;
+  });
 }
 
 ModelCost mlir::tfx::measureModel(ModuleOp module) {
@@ -47,7 +58,10 @@ ModelCost mlir::tfx::measureModel(ModuleOp module) {
           !seen.insert({elements, 0}).second)
         return;
       // Index arrays of sparse formats are storage, not parameters.
-      if (isa<FloatType>(elements.getElementType()))
+      // Scales are storage too; the integers they scale are the parameters.
+      if ((isa<FloatType>(elements.getElementType()) &&
+           !feedsDequantize(constant.getResult(), 1)) ||
+          feedsDequantize(constant.getResult(), 0))
         cost.params += elementsOf(elements.getType());
       cost.weightBytes += bytesOf(elements.getType());
     } else if (auto linear = dyn_cast<LinearOp>(op)) {

@@ -65,17 +65,7 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
       return module.emitError("tfx-low-rank: ") << llvm::toString(func.takeError());
 
     // Roles of the linears.
-    llvm::DenseMap<Operation *, std::string> roleOf;
-    func->walk([&](AttentionOp op) {
-      if (auto b = matchAttentionBlock(op))
-        for (LinearOp l : {b->q.linear, b->k.linear, b->v.linear, b->out})
-          roleOf[l] = "attention";
-    });
-    for (FfnBlock &ffn : findFfnBlocks(*func)) {
-      roleOf[ffn.down] = "ffn";
-      for (LinearOp up : ffn.ups)
-        roleOf[up] = "ffn";
-    }
+    llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
     std::vector<Target> work;
     llvm::DenseMap<Operation *, unsigned> indexOf;
     WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {

@@ -177,6 +177,41 @@ def TfxLowRank : Tfx_CompressionPass<"tfx-low-rank"> {
   ], calibrationOptions);
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
+  let summary = "Weight-only int8/int4 quantization of linear layers (RTN or GPTQ)";
+  let description = [{
+    Replaces the weight W [out, in] of each targeted `tfx.linear` by
+    `tfx.dequantize` of signed integers (`bits` = 8 or 4) and f32 scales,
+    one per output channel and group of `group-size` input channels
+    (0: one per output channel). Activations stay in float. `method=rtn`
+    rounds to nearest; `method=gptq` rounds one input channel at a time and
+    compensates the error on the remaining channels through the inverse of
+    the layer input's second moment X^T X measured on the calibration set
+    (needs `calibration`). `clip-search` picks each group's clipping ratio
+    for the least squared rounding error. Embeddings, norms and the LM head
+    (targets `other`) stay in float unless named in `targets`. A layer
+    whose input width `group-size` does not divide is quantized per output
+    channel, and the report says so.
+  }];
+  let options = !listconcat([
+    Option<"bits", "bits", "int64_t", /*default=*/"8", "Bits per weight: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input channels per scale (0: one scale per output channel)">,
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "Rounding: rtn (round to nearest) or gptq (error-compensating, needs calibration)">,
+    ListOption<"targets", "targets", "std::string",
+               "Which linears: ffn, attention, other (default ffn,attention)">,
+    Option<"clipSearch", "clip-search", "bool", /*default=*/"true",
+           "Search each group's clipping ratio for the least rounding error">,
+    Option<"damping", "damping", "double", /*default=*/"0.01",
+           "GPTQ: fraction of the mean Hessian diagonal added to it">,
+  ], calibrationOptions);
+}
+
 def TfxKvCache : Pass<"tfx-kv-cache", "mlir::ModuleOp"> {
   let summary = "Turn a causal decoder's forward pass into a cached generation step";
   let description = [{

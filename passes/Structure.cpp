@@ -251,3 +251,18 @@ void mlir::tfx::eraseDeadOps(func::FuncOp func) {
     }
   }
 }
+
+llvm::DenseMap<Operation *, std::string> mlir::tfx::linearRoles(func::FuncOp func) {
+  llvm::DenseMap<Operation *, std::string> roleOf;
+  func->walk([&](AttentionOp op) {
+    if (auto b = matchAttentionBlock(op))
+      for (LinearOp l : {b->q.linear, b->k.linear, b->v.linear, b->out})
+        roleOf[l] = "attention";
+  });
+  for (FfnBlock &ffn : findFfnBlocks(func)) {
+    roleOf[ffn.down] = "ffn";
+    for (LinearOp up : ffn.ups)
+      roleOf[up] = "ffn";
+  }
+  return roleOf;
+}

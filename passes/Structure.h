@@ -26,6 +26,7 @@
 #include "tfx/Dialect/Tfx.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <optional>
 #include <vector>
@@ -73,6 +74,10 @@ std::vector<FfnBlock> findFfnBlocks(func::FuncOp func);
 
 /// The attention block around `op`, when it matches.
 std::optional<AttentionBlock> matchAttentionBlock(AttentionOp op);
+
+/// The role of every `tfx.linear` of `func` in a recognised block:
+/// "attention" (q/k/v/output projections) or "ffn"; others are absent.
+llvm::DenseMap<Operation *, std::string> linearRoles(func::FuncOp func);
 
 /// Recomputes the result type of `op` from its operands and attributes
 /// (inferred types, or the operand type of same-shape unary ops).

@@ -40,9 +40,19 @@ struct EpilogueStep {
   Value other; ///< [M, N], [N] or a scalar, prepared before the loops
 };
 
+/// A weight-only quantized B (`tfx.dequantize` of weights): integers packed
+/// in panels like a float B, unpacked and scaled in registers.
+struct QuantizedB {
+  DequantizeOp op;
+  WeightRef q, scales; ///< [N, K] i8/i4 and [N, K / groupSize] f32
+  unsigned bits = 8;
+  int64_t groupSize = 0;
+};
+
 struct GemmPlan {
   Value lhs; ///< [M, K]
   WeightRef weight;
+  std::optional<QuantizedB> quant;
   WeightLayout layout = WeightLayout::PanelsNK;
   Value bias; ///< [N] or null
   int64_t m = 0, n = 0, k = 0;
@@ -124,6 +134,16 @@ static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
     return std::nullopt;
   }
   std::optional<WeightRef> ref = fl.weightSource(w);
+  auto dequantize = w.getDefiningOp<DequantizeOp>();
+  if (dequantize && isa<LinearOp>(op) && isF32Tensor(w)) {
+    std::optional<WeightRef> q = fl.weightSource(dequantize.getQ());
+    std::optional<WeightRef> scales = fl.weightSource(dequantize.getScales());
+    if (q && scales && scales->type.getElementType().isF32())
+      plan.quant = QuantizedB{dequantize, *q, *scales, dequantize.getBits(),
+                              (int64_t)dequantize.getGroupSize()};
+    if (plan.quant)
+      ref = WeightRef{Attribute(), false, cast<RankedTensorType>(w.getType())};
+  }
   if (!ref || ref->type.getRank() != 2 || !isF32Tensor(x) ||
       !isF32Tensor(op->getResult(0)) || !ref->type.getElementType().isF32() ||
       (plan.bias && !isF32Tensor(plan.bias)))
@@ -137,7 +157,9 @@ static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
   if (plan.m == 0 || plan.k == 0 || plan.n == 0)
     return std::nullopt;
   int64_t vw = fl.options.vectorWidth;
-  plan.vectors = plan.n > vw ? 2 : 1;
+  // A quantized panel always spans two vectors (one byte vector of int4
+  // unpacks into both).
+  plan.vectors = plan.n > vw || plan.quant ? 2 : 1;
   plan.nr = plan.vectors * vw;
   plan.paddedN = llvm::alignTo(plan.n, plan.nr);
   bool padded = plan.paddedN != plan.n;
@@ -171,11 +193,24 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
   int64_t vectors = plan->vectors, nr = plan->nr, paddedN = plan->paddedN;
   // 8x32 (AVX-512: 16 of 32 registers) and 6x16 (AVX2: 12 of 16) blocks.
   int64_t mr = std::min<int64_t>(vw == 16 ? 8 : vw == 8 ? 6 : 4, m);
-  int64_t unroll = k % 4 == 0 ? 4 : 1;
+  int64_t unroll = (plan->quant ? plan->quant->groupSize : k) % 4 == 0 ? 4 : 1;
   Type f32 = b.getF32Type();
 
   Value lhs = reshapeTo(b, loc, plan->lhs, {m, k});
-  Value packed = fl.weightTensor(loc, plan->weight, plan->layout, nr);
+  const std::optional<QuantizedB> &quant = plan->quant;
+  Value packed, scales;
+  int64_t groupSize = k, groups = 1;
+  if (quant) {
+    packed = fl.weightTensor(loc, quant->q,
+                             quant->bits == 4 ? WeightLayout::PanelsNKNibbles
+                                              : WeightLayout::PanelsNK,
+                             nr);
+    scales = fl.weightTensor(loc, quant->scales, WeightLayout::PanelsNK, nr);
+    groupSize = quant->groupSize;
+    groups = k / groupSize;
+  } else {
+    packed = fl.weightTensor(loc, plan->weight, plan->layout, nr);
+  }
   Value bias = plan->bias ? reshapeTo(b, loc, plan->bias, {n}) : Value();
   if (bias && paddedN != n)
     bias = tensor::InsertSliceOp::create(
@@ -209,28 +244,78 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
     SmallVector<Value> rowIndex;
     for (int64_t r = 0; r < rows; ++r)
       rowIndex.push_back(arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r)));
-    auto kLoop = scf::ForOp::create(
-        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k),
-        indexConstant(b, loc, unroll), init,
-        [&](OpBuilder &b, Location loc, Value k0, ValueRange accs) {
-          SmallVector<Value> acc(accs);
-          for (int64_t u = 0; u < unroll; ++u) {
-            Value kk = u ? (Value)arith::AddIOp::create(b, loc, k0, indexConstant(b, loc, u))
-                         : k0;
-            SmallVector<Value> bv;
-            for (int64_t v = 0; v < vectors; ++v)
-              bv.push_back(readVector(b, loc, packed,
-                                      {block, kk, indexConstant(b, loc, v * vw)}, vw));
-            for (int64_t r = 0; r < rows; ++r) {
-              Value a = tensor::ExtractOp::create(b, loc, lhs, ValueRange{rowIndex[r], kk});
-              Value av = splat(b, loc, a, vw);
-              for (int64_t v = 0; v < vectors; ++v)
-                acc[r * vectors + v] =
-                    vector::FMAOp::create(b, loc, av, bv[v], acc[r * vectors + v]);
+    // The B vectors of row kk of the panel: floats as stored, or integers
+    // unpacked, converted and scaled by their group's scales.
+    auto loadB = [&](OpBuilder &b, Location loc, Value kk,
+                     ArrayRef<Value> scaleVecs) {
+      SmallVector<Value> bv;
+      if (!quant) {
+        for (int64_t v = 0; v < vectors; ++v)
+          bv.push_back(readVector(b, loc, packed,
+                                  {block, kk, indexConstant(b, loc, v * vw)}, vw));
+        return bv;
+      }
+      auto bytesType = VectorType::get({vw}, b.getI8Type());
+      SmallVector<Value> ints;
+      if (quant->bits == 4) {
+        Value bytes = readVector(b, loc, packed, {block, kk, indexConstant(b, loc, 0)}, vw);
+        Value four = constantOf(b, loc, bytesType, 4);
+        ints.push_back(arith::ShRSIOp::create(
+            b, loc, arith::ShLIOp::create(b, loc, bytes, four), four));
+        ints.push_back(arith::ShRSIOp::create(b, loc, bytes, four));
+      } else {
+        for (int64_t v = 0; v < vectors; ++v)
+          ints.push_back(readVector(b, loc, packed,
+                                    {block, kk, indexConstant(b, loc, v * vw)}, vw));
+      }
+      auto floatType = VectorType::get({vw}, f32);
+      for (int64_t v = 0; v < vectors; ++v)
+        bv.push_back(arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, floatType, ints[v]), scaleVecs[v]));
+      return bv;
+    };
+    // acc += A[rows, lo:hi] B[lo:hi, panel], unrolled by `unroll`.
+    auto kRange = [&](OpBuilder &b, Location loc, Value lo, Value hi,
+                      ValueRange init, ArrayRef<Value> scaleVecs) {
+      return scf::ForOp::create(
+          b, loc, lo, hi, indexConstant(b, loc, unroll), init,
+          [&](OpBuilder &b, Location loc, Value k0, ValueRange accs) {
+            SmallVector<Value> acc(accs);
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value kk = u ? (Value)arith::AddIOp::create(b, loc, k0,
+                                                          indexConstant(b, loc, u))
+                           : k0;
+              SmallVector<Value> bv = loadB(b, loc, kk, scaleVecs);
+              for (int64_t r = 0; r < rows; ++r) {
+                Value a = tensor::ExtractOp::create(b, loc, lhs, ValueRange{rowIndex[r], kk});
+                Value av = splat(b, loc, a, vw);
+                for (int64_t v = 0; v < vectors; ++v)
+                  acc[r * vectors + v] =
+                      vector::FMAOp::create(b, loc, av, bv[v], acc[r * vectors + v]);
+              }
             }
-          }
-          scf::YieldOp::create(b, loc, acc);
-        });
+            scf::YieldOp::create(b, loc, acc);
+          });
+    };
+    scf::ForOp kLoop;
+    if (!quant) {
+      kLoop = kRange(b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k), init, {});
+    } else {
+      // One scale vector per panel vector and group, loaded once per group.
+      kLoop = scf::ForOp::create(
+          b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, groups),
+          indexConstant(b, loc, 1), init,
+          [&](OpBuilder &b, Location loc, Value g, ValueRange accs) {
+            SmallVector<Value> scaleVecs;
+            for (int64_t v = 0; v < vectors; ++v)
+              scaleVecs.push_back(readVector(
+                  b, loc, scales, {block, g, indexConstant(b, loc, v * vw)}, vw));
+            Value lo = arith::MulIOp::create(b, loc, g, indexConstant(b, loc, groupSize));
+            Value hi = arith::AddIOp::create(b, loc, lo, indexConstant(b, loc, groupSize));
+            scf::ForOp inner = kRange(b, loc, lo, hi, accs, scaleVecs);
+            scf::YieldOp::create(b, loc, inner.getResults());
+          });
+    }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v) {
         Value value = kLoop.getResult(r * vectors + v);

@@ -106,6 +106,36 @@ static FailureOr<Value> lowerLinear(FuncLowering &fl, OpBuilder &b, LinearOp op)
   return reshapeTo(b, loc, result, resultType.getShape());
 }
 
+/// result[n, k] = sitofp(q[n, k]) * scales[n, k / groupSize], where no
+/// kernel reads the integers itself.
+static FailureOr<Value> lowerDequantize(FuncLowering &fl, OpBuilder &b,
+                                        DequantizeOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value q = op.getQ(), scales = op.getScales();
+  if (std::optional<WeightRef> ref = fl.weightSource(q))
+    q = fl.weightTensor(loc, *ref, WeightLayout::Plain);
+  if (std::optional<WeightRef> ref = fl.weightSource(scales))
+    scales = fl.weightTensor(loc, *ref, WeightLayout::Plain);
+  AffineExpr dn, dk;
+  bindDims(ctx, dn, dk);
+  int64_t group = (int64_t)op.getGroupSize();
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {dn, dk}, ctx),
+                                 AffineMap::get(2, 0, {dn, dk.floorDiv(group)}, ctx),
+                                 AffineMap::get(2, 0, {dn, dk}, ctx)};
+  Value init = emptyTensor(b, loc, resultType.getShape(), resultType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, ValueRange{q, scales}, ValueRange{init},
+             maps, parallelIterators(2),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value value = arith::SIToFPOp::create(nb, nloc, args[1].getType(), args[0]);
+               linalg::YieldOp::create(
+                   nb, nloc, ValueRange{arith::MulFOp::create(nb, nloc, value, args[1])});
+             })
+      .getResult(0);
+}
+
 static FailureOr<Value> lowerMatMul(FuncLowering &fl, OpBuilder &b, MatMulOp op) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
@@ -531,6 +561,7 @@ FailureOr<Value> mlir::tfx::lowerNNOp(FuncLowering &fl, OpBuilder &b,
       .Case([&](EmbeddingOp o) { return lowerEmbedding(fl, b, o); })
       .Case([&](LinearOp o) { return lowerLinear(fl, b, o); })
       .Case([&](MatMulOp o) { return lowerMatMul(fl, b, o); })
+      .Case([&](DequantizeOp o) { return lowerDequantize(fl, b, o); })
       .Case([&](LayerNormOp o) { return lowerLayerNorm(b, o); })
       .Case([&](RmsNormOp o) { return lowerRmsNorm(b, o); })
       .Case([&](SoftmaxOp o) { return lowerSoftmax(b, o); })

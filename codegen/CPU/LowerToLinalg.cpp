@@ -68,7 +68,7 @@ Value FuncLowering::weightTensor(Location loc, const WeightRef &ref,
   const WeightSlot &s = plan.slots()[slot];
   // Views sit at the top of the function so that every use is dominated.
   OpBuilder b = OpBuilder::atBlockBegin(&func.front());
-  auto memrefType = MemRefType::get(s.storedShape(), s.type.getElementType());
+  auto memrefType = MemRefType::get(s.storedShape(), s.storedElementType());
   Value offset = arith::ConstantIndexOp::create(b, loc, s.offset);
   Value view = memref::ViewOp::create(b, loc, memrefType, weights(), offset,
                                       ValueRange{});
@@ -241,10 +241,15 @@ struct LowerToLinalgPass
     FuncLowering fl(f, plan, options);
     SmallVector<Operation *> ops;
     SmallVector<WeightOp> weightOps;
+    SmallVector<DequantizeOp> dequantizeOps;
     for (Operation &op : f.front()) {
       // Weights go last: their users pick the layout they want first.
+      // Dequantizes go after their users too, which read the integers
+      // directly where they can (the GEMM kernel).
       if (auto weight = dyn_cast<WeightOp>(op))
         weightOps.push_back(weight);
+      else if (auto dequantize = dyn_cast<DequantizeOp>(op))
+        dequantizeOps.push_back(dequantize);
       else if (isa<TfxDialect>(op.getDialect()))
         ops.push_back(&op);
     }
@@ -263,6 +268,16 @@ struct LowerToLinalgPass
                << lowered->getType() << " for " << op->getResult(0).getType();
       op->getResult(0).replaceAllUsesWith(*lowered);
       op->erase();
+    }
+    for (DequantizeOp dequantize : dequantizeOps) {
+      if (!dequantize->use_empty()) {
+        b.setInsertionPoint(dequantize);
+        FailureOr<Value> lowered = lowerNNOp(fl, b, dequantize);
+        if (failed(lowered))
+          return failure();
+        dequantize.getResult().replaceAllUsesWith(*lowered);
+      }
+      dequantize.erase();
     }
     for (WeightOp weight : weightOps) {
       if (!weight->use_empty()) {

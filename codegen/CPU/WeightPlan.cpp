@@ -17,6 +17,8 @@ static StringRef layoutName(WeightLayout layout) {
     return "panels_nk";
   case WeightLayout::PanelsKN:
     return "panels_kn";
+  case WeightLayout::PanelsNKNibbles:
+    return "panels_nk_nibbles";
   }
   return "plain";
 }
@@ -28,6 +30,8 @@ static std::optional<WeightLayout> parseLayout(StringRef name) {
     return WeightLayout::PanelsNK;
   if (name == "panels_kn")
     return WeightLayout::PanelsKN;
+  if (name == "panels_nk_nibbles")
+    return WeightLayout::PanelsNKNibbles;
   return std::nullopt;
 }
 
@@ -41,8 +45,16 @@ SmallVector<int64_t> WeightSlot::storedShape() const {
     return {(int64_t)llvm::divideCeil(shape[0], panel), shape[1], panel};
   case WeightLayout::PanelsKN:
     return {(int64_t)llvm::divideCeil(shape[1], panel), shape[0], panel};
+  case WeightLayout::PanelsNKNibbles:
+    return {(int64_t)llvm::divideCeil(shape[0], panel), shape[1], panel / 2};
   }
   return SmallVector<int64_t>(shape);
+}
+
+Type WeightSlot::storedElementType() const {
+  if (layout == WeightLayout::PanelsNKNibbles)
+    return IntegerType::get(type.getContext(), 8);
+  return type.getElementType();
 }
 
 int64_t WeightPlan::elementBytes(Type elementType) {
@@ -70,7 +82,7 @@ unsigned WeightPlan::getOrAdd(Attribute source, bool transposed,
   int64_t stored = 1;
   for (int64_t d : slot.storedShape())
     stored *= d;
-  slot.bytes = stored * elementBytes(type.getElementType());
+  slot.bytes = stored * elementBytes(slot.storedElementType());
   totalBytes = slot.offset + slot.bytes;
   slotList.push_back(slot);
   return it->second;
@@ -138,7 +150,9 @@ FailureOr<WeightPlan> WeightPlan::load(ModuleOp module) {
     slot.offset = offset.getInt();
     slot.bytes = bytes.getInt();
     if (slot.layout != WeightLayout::Plain &&
-        (slot.panel <= 0 || tensorType.getRank() != 2)) {
+        (slot.panel <= 0 || tensorType.getRank() != 2 ||
+         (slot.layout == WeightLayout::PanelsNKNibbles &&
+          (slot.panel % 2 || !tensorType.getElementType().isInteger(4))))) {
       (void)fail("a panel slot needs a 2-D type and a panel width");
       return failure();
     }

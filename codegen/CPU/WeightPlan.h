@@ -30,6 +30,11 @@ enum class WeightLayout {
   PanelsNK,
   /// A 2-D [K, N] matmul right-hand side stored as [ceil(N/P)][K][P].
   PanelsKN,
+  /// A 2-D [N, K] weight of 4-bit integers in PanelsNK order, two to a
+  /// byte: [ceil(N/P)][K][P/2] bytes whose byte j holds column j of the
+  /// panel in its low nibble and column j + P/2 in its high nibble, so that
+  /// one vector of bytes unpacks into the panel's two column vectors.
+  PanelsNKNibbles,
 };
 
 struct WeightSlot {
@@ -42,8 +47,9 @@ struct WeightSlot {
   RankedTensorType type;
   int64_t offset = 0, bytes = 0;
 
-  /// Shape of the packed data.
+  /// Shape and element type of the packed data.
   SmallVector<int64_t> storedShape() const;
+  Type storedElementType() const;
 };
 
 class WeightPlan {

@@ -46,7 +46,7 @@ static void storeElement(const Tensor &t, int64_t k, Type element, uint8_t *out)
     std::memcpy(out, &bits, 2);
   } else {
     int64_t v = t.isFloat() ? (int64_t)t.f[k] : t.i[k];
-    unsigned bytes = element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
+    unsigned bytes = WeightPlan::elementBytes(element);
     if (element.isInteger(1))
       v = v != 0;
     std::memcpy(out, &v, bytes); // little-endian: the low bytes
@@ -107,6 +107,21 @@ llvm::Expected<std::vector<uint8_t>> mlir::tfx::packWeights(ModuleOp module,
             int64_t source = nk ? col * kDim + k : k * n + col;
             storeElement(*data, source, element, base + out * size);
           }
+      break;
+    }
+    case WeightLayout::PanelsNKNibbles: {
+      // byte[nb][k][j] = W[nb*P + j][k] & 15 | W[nb*P + j + P/2][k] << 4.
+      int64_t n = shape[0], kDim = shape[1], p = slot.panel, half = p / 2, out = 0;
+      auto nibble = [&](int64_t col, int64_t k) -> uint8_t {
+        if (col >= n)
+          return 0;
+        int64_t v = data->at(col * kDim + k);
+        return (uint8_t)(v & 15);
+      };
+      for (int64_t nb = 0, panels = (int64_t)llvm::divideCeil(n, p); nb < panels; ++nb)
+        for (int64_t k = 0; k < kDim; ++k)
+          for (int64_t j = 0; j < half; ++j, ++out)
+            base[out] = nibble(nb * p + j, k) | (uint8_t)(nibble(nb * p + j + half, k) << 4);
       break;
     }
     }

@@ -181,6 +181,9 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
         return k::linear(args[0], args[1], args.optional(o.getBias(), 2));
       })
       .Case([&](MatMulOp) { return k::matmul(args[0], args[1]); })
+      .Case([&](DequantizeOp o) {
+        return k::dequantize(args[0], args[1], (int64_t)o.getGroupSize());
+      })
       .Case([&](AttentionOp o) {
         k::AttentionParams p;
         p.numHeads = (int64_t)o.getNumHeads();

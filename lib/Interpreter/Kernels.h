@@ -114,6 +114,9 @@ llvm::Expected<Tensor> reduce(const Tensor &x, ReduceKind kind,
 //===--- Transformer ops (KernelsNN.cpp) ---------------------------------===//
 
 llvm::Expected<Tensor> embedding(const Tensor &ids, const Tensor &table);
+/// q [out, in] (integers) times scales [out, in / groupSize].
+llvm::Expected<Tensor> dequantize(const Tensor &q, const Tensor &scales,
+                                  int64_t groupSize);
 llvm::Expected<Tensor> linear(const Tensor &x, const Tensor &weight,
                               const Tensor *bias);
 llvm::Expected<Tensor> matmul(const Tensor &a, const Tensor &b);

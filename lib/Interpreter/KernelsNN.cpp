@@ -23,6 +23,27 @@ static llvm::Error expectFloat(const Tensor &t, const llvm::Twine &what) {
   return llvm::Error::success();
 }
 
+llvm::Expected<Tensor> kernels::dequantize(const Tensor &q, const Tensor &scales,
+                                           int64_t groupSize) {
+  if (q.isFloat())
+    return kernelError("dequantize expects integer weights");
+  if (auto err = expectFloat(scales, "dequantize scales"))
+    return err;
+  if (q.rank() != 2 || scales.rank() != 2 || groupSize <= 0 ||
+      q.shape[1] % groupSize || scales.shape[0] != q.shape[0] ||
+      scales.shape[1] != q.shape[1] / groupSize)
+    return kernelError("dequantize shapes " + q.shapeString() + " and " +
+                       scales.shapeString() + " do not match group size " +
+                       llvm::Twine(groupSize));
+  int64_t rows = q.shape[0], cols = q.shape[1], groups = scales.shape[1];
+  Tensor out = Tensor::floats(q.shape, 0.0f, scales.dtype);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out.f[r * cols + c] =
+          (float)q.i[r * cols + c] * scales.f[r * groups + c / groupSize];
+  return out;
+}
+
 llvm::Expected<Tensor> kernels::embedding(const Tensor &ids, const Tensor &table) {
   if (ids.isFloat())
     return kernelError("embedding ids must be integers");

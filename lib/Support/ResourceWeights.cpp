@@ -53,8 +53,8 @@ static bool isSupported(Type elt) {
   if (auto floatType = dyn_cast<FloatType>(elt))
     return floatType.getWidth() % 8 == 0;
   if (auto intType = dyn_cast<IntegerType>(elt))
-    return intType.getWidth() == 1 || (intType.getWidth() % 8 == 0 &&
-                                       intType.getWidth() <= 64);
+    return intType.getWidth() == 1 || intType.getWidth() == 4 ||
+           (intType.getWidth() % 8 == 0 && intType.getWidth() <= 64);
   return elt.isIndex();
 }
 
@@ -150,6 +150,15 @@ llvm::Expected<Tensor> mlir::tfx::decodeTensor(llvm::ArrayRef<char> data,
   bool isUnsigned = elt.isUnsignedInteger() || width == 1;
   t.i.resize(count);
   for (int64_t n = 0; n < count; ++n) {
+    if (width == 4) {
+      // One 4-bit integer per byte, sign- or zero-extended to the byte.
+      int64_t v = isUnsigned ? (int64_t)(uint8_t)rawAt(n) : (int64_t)(int8_t)rawAt(n);
+      if (v < (isUnsigned ? 0 : -8) || v > (isUnsigned ? 15 : 7))
+        return makeError(what + ": element " + llvm::Twine(n) + " (" +
+                         llvm::Twine(v) + ") does not fit " + typeName(elt));
+      t.i[n] = v;
+      continue;
+    }
     llvm::APInt v(width == 1 ? 8 : width, rawAt(n));
     t.i[n] = width == 1     ? (v != 0)
              : isUnsigned ? (int64_t)v.getZExtValue()

@@ -98,6 +98,26 @@ TEST_F(ResourceWeightsTest, IntegerTypesRoundTripAndRange) {
   llvm::consumeError(fraction.takeError());
 }
 
+TEST_F(ResourceWeightsTest, Int4TakesOneByteEach) {
+  Type i4 = IntegerType::get(&ctx, 4);
+  auto bytes = encodeTensor(ints({4}, {-8, 7, 0, -1}), i4);
+  ASSERT_TRUE((bool)bytes);
+  EXPECT_EQ(std::vector<char>(bytes->begin(), bytes->end()),
+            (std::vector<char>{(char)0xf8, 7, 0, (char)0xff}));
+  auto back = decodeTensor(*bytes, RankedTensorType::get({4}, i4), "q");
+  ASSERT_TRUE((bool)back);
+  EXPECT_EQ(back->i, (std::vector<int64_t>{-8, 7, 0, -1}));
+  auto tooBig = encodeTensor(ints({1}, {8}), i4);
+  ASSERT_FALSE((bool)tooBig);
+  EXPECT_NE(llvm::toString(tooBig.takeError()).find("does not fit"), std::string::npos);
+  // A byte outside [-8, 7] is corrupt data, not a value.
+  std::vector<char> corrupt = {0x10};
+  auto bad = decodeTensor(corrupt, RankedTensorType::get({1}, i4), "blob 'q'");
+  ASSERT_FALSE((bool)bad);
+  EXPECT_EQ(llvm::toString(bad.takeError()),
+            "blob 'q': element 0 (16) does not fit i4");
+}
+
 TEST_F(ResourceWeightsTest, DecodeRejectsWrongSize) {
   std::vector<char> three(3);
   auto t = decodeTensor(three, RankedTensorType::get({1}, Float32Type::get(&ctx)),

@@ -6,7 +6,7 @@
 // `dialect_resources` section, so `tfx-opt` round-trips it), the interpreter
 // and the code generator read the bytes through the functions below, and
 // nothing is written beside the model. Blobs hold the element type's
-// little-endian encoding (i1 as one byte), the layout MLIR's parser and
+// little-endian encoding (i1 and i4 as one byte each), the layout MLIR's parser and
 // printer use.
 //
 //===----------------------------------------------------------------------===//
@@ -22,7 +22,8 @@
 namespace mlir::tfx {
 
 /// The bytes of `t` encoded as elements of `elementType` (f64, f32, f16,
-/// bf16; i1 as one byte; signless/signed/unsigned integers of 8-64 bits).
+/// bf16; i1 and i4 as one byte; signless/signed/unsigned integers of 4 and
+/// 8-64 bits).
 /// Values that do not fit an integer type are an error, never wrapped.
 llvm::Expected<std::vector<char>> encodeTensor(const Tensor &t,
                                                mlir::Type elementType);

@@ -199,3 +199,29 @@ func.func @paged_attention_table(%q: tensor<2x1x64xf32>, %k: tensor<2x1x64xf32>,
   %o = tfx.paged_attention %q, %k, %k, %kc, %vc, %t, %l {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, layer = 0 : i64} : (tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<4x2x64x16xf32>, tensor<4x2x16x64xf32>, tensor<1x2xi32>, tensor<2xi64>) -> tensor<2x1x64xf32>
   return %o : tensor<2x1x64xf32>
 }
+
+// -----
+
+func.func @dequantize_groups(%q: tensor<64x128xi4>, %s: tensor<64x2xf32>) -> tensor<64x128xf32> {
+  // expected-error @+2 {{'tfx.dequantize' scales must be [64, 4] for weight [64,128] and group_size 32, got [64,2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %w = tfx.dequantize %q, %s {group_size = 32 : i64} : (tensor<64x128xi4>, tensor<64x2xf32>) -> tensor<64x128xf32>
+  return %w : tensor<64x128xf32>
+}
+
+// -----
+
+func.func @dequantize_group_divides(%q: tensor<64x100xi8>, %s: tensor<64x3xf32>) -> tensor<64x100xf32> {
+  // expected-error @+2 {{'tfx.dequantize' group_size 32 does not divide the input channels 100}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %w = tfx.dequantize %q, %s {group_size = 32 : i64} : (tensor<64x100xi8>, tensor<64x3xf32>) -> tensor<64x100xf32>
+  return %w : tensor<64x100xf32>
+}
+
+// -----
+
+func.func @dequantize_storage(%q: tensor<64x128xi16>, %s: tensor<64x1xf32>) -> tensor<64x128xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 8-bit signless integer or 4-bit signless integer values}}
+  %w = tfx.dequantize %q, %s {group_size = 128 : i64} : (tensor<64x128xi16>, tensor<64x1xf32>) -> tensor<64x128xf32>
+  return %w : tensor<64x128xf32>
+}

@@ -31,3 +31,12 @@ func.func @decode_step(%q: tensor<2x1x128xf32>, %k: tensor<2x1x64xf32>, %v: tens
   %o = tfx.paged_attention %q, %k, %v, %kc, %vc, %table, %lengths {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, layer = 1 : i64, window = 8 : i64} : (tensor<2x1x128xf32>, tensor<2x1x64xf32>, tensor<2x1x64xf32>, tensor<8x2x64x16xf32>, tensor<8x2x16x64xf32>, tensor<2x4xi32>, tensor<2xi64>) -> tensor<2x1x128xf32>
   return %o : tensor<2x1x128xf32>
 }
+
+// CHECK-LABEL: func.func @weight_only_int4
+// CHECK: %[[W:.*]] = tfx.dequantize %{{.*}}, %{{.*}} {group_size = 32 : i64} : (tensor<64x128xi4>, tensor<64x4xf32>) -> tensor<64x128xf32>
+// CHECK: tfx.linear %{{.*}}, %[[W]]
+func.func @weight_only_int4(%x: tensor<2x128xf32>, %q: tensor<64x128xi4>, %s: tensor<64x4xf32>) -> tensor<2x64xf32> {
+  %w = tfx.dequantize %q, %s {group_size = 32 : i64} : (tensor<64x128xi4>, tensor<64x4xf32>) -> tensor<64x128xf32>
+  %y = tfx.linear %x, %w : (tensor<2x128xf32>, tensor<64x128xf32>) -> tensor<2x64xf32>
+  return %y : tensor<2x64xf32>
+}

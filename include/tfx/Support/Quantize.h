@@ -1,0 +1,68 @@
+//===- Quantize.h - weight quantization math ---------------------*- C++ -*-===//
+//
+// Symmetric integer quantization of a 2-D weight W [out, in] with one scale
+// per output channel and group of input channels, by round-to-nearest or by
+// GPTQ (Frantar et al., 2022): each input channel is rounded in turn and its
+// rounding error is spread over the channels not yet rounded, weighted by
+// the inverse of the layer's input second moment H = X^T X, so that the
+// layer's output on the calibration data moves as little as possible.
+// Rows are independent given H, so both run row by row.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFX_SUPPORT_QUANTIZE_H
+#define TFX_SUPPORT_QUANTIZE_H
+
+#include "tfx/Support/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mlir::tfx {
+
+struct QuantizeOptions {
+  /// 8 or 4: integers in [-2^(bits-1), 2^(bits-1) - 1].
+  unsigned bits = 8;
+  /// Input channels per scale; the whole row (per output channel) when 0
+  /// or >= in. Must divide `in` otherwise.
+  int64_t groupSize = 0;
+  /// Search the clipping ratio of each group (1.0 down to 0.75) for the
+  /// least squared rounding error instead of scaling by the group's
+  /// largest magnitude.
+  bool searchClip = true;
+};
+
+/// A quantized weight: W ~ q * scales[row, col / groupSize].
+struct QuantizedWeight {
+  int64_t rows = 0, cols = 0, groupSize = 0;
+  unsigned bits = 8;
+  std::vector<int8_t> q;      ///< [rows, cols]
+  std::vector<float> scales;  ///< [rows, cols / groupSize]
+
+  int64_t groups() const { return cols / groupSize; }
+  /// q * scale as f32, computed as the kernels do (one f32 product).
+  Tensor dequantized() const;
+};
+
+/// Round-to-nearest of the 2-D float tensor `w`.
+llvm::Expected<QuantizedWeight> quantizeRoundToNearest(const Tensor &w,
+                                                       const QuantizeOptions &options);
+
+/// GPTQ of `w` [out, in] against `hessian`, the in x in row-major sum of
+/// x x^T over calibration rows. `damping` (a fraction of the mean diagonal)
+/// is added to the diagonal; input channels the data never uses are
+/// zeroed. Fails when the damped matrix is not positive definite.
+llvm::Expected<QuantizedWeight> quantizeGPTQ(const Tensor &w,
+                                             std::vector<double> hessian,
+                                             const QuantizeOptions &options,
+                                             double damping = 0.01);
+
+/// Lower Cholesky factor of the symmetric positive definite n x n
+/// row-major `a` (in place; the upper triangle is zeroed). False when a
+/// pivot is not positive.
+bool choleskyInPlace(std::vector<double> &a, int64_t n);
+
+} // namespace mlir::tfx
+
+#endif // TFX_SUPPORT_QUANTIZE_H

@@ -1,0 +1,230 @@
+//===- Quantize.cpp - weight quantization math ----------------------------===//
+
+#include "tfx/Support/Quantize.h"
+
+#include "llvm/ADT/Twine.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir::tfx;
+
+static llvm::Error quantizeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+Tensor QuantizedWeight::dequantized() const {
+  Tensor t = Tensor::floats({rows, cols});
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t.f[r * cols + c] =
+          (float)q[r * cols + c] * scales[r * groups() + c / groupSize];
+  return t;
+}
+
+namespace {
+/// The integer grid of a bit width.
+struct Grid {
+  int lo, hi;
+  explicit Grid(unsigned bits)
+      : lo(-(1 << (bits - 1))), hi((1 << (bits - 1)) - 1) {}
+  int round(double value, float scale) const {
+    if (scale == 0.0f)
+      return 0;
+    double q = std::nearbyint(value / scale);
+    return (int)std::clamp(q, (double)lo, (double)hi);
+  }
+};
+} // namespace
+
+/// The scale of `count` values: largest magnitude over the grid's positive
+/// end, shrunk by the clipping ratio with the least squared error.
+static float groupScale(const double *values, int64_t count, const Grid &grid,
+                        bool searchClip) {
+  double largest = 0;
+  for (int64_t k = 0; k < count; ++k)
+    largest = std::max(largest, std::fabs(values[k]));
+  if (largest == 0)
+    return 0.0f;
+  float best = (float)(largest / grid.hi);
+  if (!searchClip)
+    return best;
+  double bestError = INFINITY;
+  for (int step = 0; step <= 25; ++step) {
+    float scale = (float)(largest * (1.0 - 0.01 * step) / grid.hi);
+    double error = 0;
+    for (int64_t k = 0; k < count; ++k) {
+      double d = values[k] - (double)grid.round(values[k], scale) * scale;
+      error += d * d;
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = scale;
+    }
+  }
+  return best;
+}
+
+static llvm::Expected<QuantizedWeight> prepare(const Tensor &w,
+                                               const QuantizeOptions &options) {
+  if (!w.isFloat() || w.rank() != 2)
+    return quantizeError("quantization needs a 2-D float weight, got " +
+                         w.shapeString());
+  if (options.bits != 8 && options.bits != 4)
+    return quantizeError("quantization to " + llvm::Twine(options.bits) +
+                         " bits is not supported (8 or 4)");
+  QuantizedWeight out;
+  out.rows = w.shape[0];
+  out.cols = w.shape[1];
+  out.bits = options.bits;
+  out.groupSize = options.groupSize <= 0 || options.groupSize >= out.cols
+                      ? out.cols
+                      : options.groupSize;
+  if (out.cols == 0 || out.cols % out.groupSize)
+    return quantizeError("group size " + llvm::Twine(out.groupSize) +
+                         " does not divide the " + llvm::Twine(out.cols) +
+                         " input channels");
+  out.q.assign(out.rows * out.cols, 0);
+  out.scales.assign(out.rows * out.groups(), 0.0f);
+  return out;
+}
+
+llvm::Expected<QuantizedWeight>
+mlir::tfx::quantizeRoundToNearest(const Tensor &w, const QuantizeOptions &options) {
+  auto out = prepare(w, options);
+  if (!out)
+    return out.takeError();
+  Grid grid(options.bits);
+  int64_t cols = out->cols, g = out->groupSize;
+  std::vector<double> values(g);
+  for (int64_t r = 0; r < out->rows; ++r)
+    for (int64_t group = 0; group < out->groups(); ++group) {
+      const float *row = w.f.data() + r * cols + group * g;
+      for (int64_t k = 0; k < g; ++k)
+        values[k] = row[k];
+      float scale = groupScale(values.data(), g, grid, options.searchClip);
+      out->scales[r * out->groups() + group] = scale;
+      for (int64_t k = 0; k < g; ++k)
+        out->q[r * cols + group * g + k] = (int8_t)grid.round(values[k], scale);
+    }
+  return out;
+}
+
+bool mlir::tfx::choleskyInPlace(std::vector<double> &a, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double *rowJ = a.data() + j * n;
+    double d = rowJ[j];
+    for (int64_t k = 0; k < j; ++k)
+      d -= rowJ[k] * rowJ[k];
+    if (!(d > 0))
+      return false;
+    double pivot = std::sqrt(d);
+    rowJ[j] = pivot;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double *rowI = a.data() + i * n;
+      double s = rowI[j];
+      for (int64_t k = 0; k < j; ++k)
+        s -= rowI[k] * rowJ[k];
+      rowI[j] = s / pivot;
+    }
+    for (int64_t k = j + 1; k < n; ++k)
+      rowJ[k] = 0;
+  }
+  return true;
+}
+
+/// U upper triangular with U^T U = H^-1, from the lower Cholesky factor L of
+/// H: X = L^-1 row by row, H^-1 = X^T X, then U = chol(H^-1)^T.
+static std::vector<double> inverseCholeskyUpper(const std::vector<double> &lower,
+                                                int64_t n, bool &ok) {
+  std::vector<double> x(n * n, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    double *rowX = x.data() + i * n;
+    rowX[i] = 1.0;
+    const double *rowL = lower.data() + i * n;
+    for (int64_t k = 0; k < i; ++k) {
+      double l = rowL[k];
+      const double *rowK = x.data() + k * n;
+      for (int64_t j = 0; j <= k; ++j)
+        rowX[j] -= l * rowK[j];
+    }
+    for (int64_t j = 0; j <= i; ++j)
+      rowX[j] /= rowL[i];
+  }
+  std::vector<double> inverse(n * n, 0.0);
+  for (int64_t k = 0; k < n; ++k) {
+    const double *rowK = x.data() + k * n;
+    for (int64_t i = 0; i <= k; ++i) {
+      double xi = rowK[i];
+      double *rowI = inverse.data() + i * n;
+      for (int64_t j = 0; j <= i; ++j)
+        rowI[j] += xi * rowK[j];
+    }
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      inverse[j * n + i] = inverse[i * n + j];
+  ok = choleskyInPlace(inverse, n);
+  std::vector<double> upper(n * n, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j)
+      upper[j * n + i] = inverse[i * n + j];
+  return upper;
+}
+
+llvm::Expected<QuantizedWeight> mlir::tfx::quantizeGPTQ(const Tensor &w,
+                                                        std::vector<double> hessian,
+                                                        const QuantizeOptions &options,
+                                                        double damping) {
+  auto out = prepare(w, options);
+  if (!out)
+    return out.takeError();
+  int64_t n = out->cols, g = out->groupSize;
+  if ((int64_t)hessian.size() != n * n)
+    return quantizeError("GPTQ: the Hessian has " + llvm::Twine(hessian.size()) +
+                         " entries, expected " + llvm::Twine(n) + "^2");
+  // Channels the data never uses carry no information: zero them.
+  std::vector<bool> dead(n, false);
+  double meanDiagonal = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (hessian[i * n + i] <= 0) {
+      dead[i] = true;
+      for (int64_t j = 0; j < n; ++j)
+        hessian[i * n + j] = hessian[j * n + i] = 0;
+      hessian[i * n + i] = 1;
+    }
+    meanDiagonal += hessian[i * n + i] / n;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    hessian[i * n + i] += damping * meanDiagonal;
+  if (!choleskyInPlace(hessian, n))
+    return quantizeError("GPTQ: the damped Hessian is not positive definite "
+                         "(raise the damping)");
+  bool ok = true;
+  std::vector<double> upper = inverseCholeskyUpper(hessian, n, ok);
+  if (!ok)
+    return quantizeError("GPTQ: the inverse Hessian is not positive definite "
+                         "(raise the damping)");
+
+  Grid grid(options.bits);
+  std::vector<double> row(n);
+  for (int64_t r = 0; r < out->rows; ++r) {
+    for (int64_t c = 0; c < n; ++c)
+      row[c] = dead[c] ? 0.0 : w.f[r * n + c];
+    float scale = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      // Each group's scale comes from its values as updated so far.
+      if (i % g == 0) {
+        scale = groupScale(row.data() + i, g, grid, options.searchClip);
+        out->scales[r * out->groups() + i / g] = scale;
+      }
+      int q = grid.round(row[i], scale);
+      out->q[r * n + i] = (int8_t)q;
+      double error = (row[i] - (double)q * scale) / upper[i * n + i];
+      const double *u = upper.data() + i * n;
+      for (int64_t j = i + 1; j < n; ++j)
+        row[j] -= error * u[j];
+    }
+  }
+  return out;
+}

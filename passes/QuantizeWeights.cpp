@@ -1,0 +1,226 @@
+//===- QuantizeWeights.cpp - weight-only int8/int4 quantization -----------===//
+//
+// The rounding math is lib/Support/Quantize.cpp; this pass picks the
+// linears, gathers X^T X of their inputs for GPTQ through the calibration
+// observer, quantizes the weights in parallel on the context's thread pool
+// and rewrites each weight into `tfx.dequantize` of two resource blobs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompressionReport.h"
+#include "Structure.h"
+#include "Weights.h"
+#include "tfx/Passes/Passes.h"
+#include "tfx/Support/Quantize.h"
+
+#include "mlir/IR/Threading.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <atomic>
+#include <cmath>
+
+namespace mlir::tfx {
+#define GEN_PASS_DEF_TFXQUANTIZEWEIGHTS
+#include "passes/Passes.h.inc"
+} // namespace mlir::tfx
+
+using namespace mlir;
+using namespace mlir::tfx;
+
+namespace {
+
+struct Target {
+  LinearOp linear;
+  std::string role, name;
+  Tensor weight;
+  int64_t groupSize = 0;
+  /// X^T X of the input, [in, in] (GPTQ only).
+  std::vector<double> hessian;
+  int64_t rows = 0;
+  // Results.
+  std::optional<QuantizedWeight> quantized;
+  std::string error;
+  double relativeError = 0;
+};
+
+struct QuantizeWeightsPass
+    : mlir::tfx::impl::TfxQuantizeWeightsBase<QuantizeWeightsPass> {
+  using TfxQuantizeWeightsBase::TfxQuantizeWeightsBase;
+
+  void runOnOperation() override {
+    if (failed(run()))
+      signalPassFailure();
+  }
+
+  LogicalResult run() {
+    ModuleOp module = getOperation();
+    if (bits != 8 && bits != 4)
+      return module.emitError("tfx-quantize-weights: bits must be 8 or 4, got ")
+             << (int64_t)bits;
+    if (groupSize < 0)
+      return module.emitError("tfx-quantize-weights: group-size must be >= 0");
+    if (method != "rtn" && method != "gptq")
+      return module.emitError("tfx-quantize-weights: unknown method '")
+             << std::string(method) << "' (rtn, gptq)";
+    if (damping <= 0)
+      return module.emitError("tfx-quantize-weights: damping must be > 0");
+    bool gptq = method == "gptq";
+    SmallVector<std::string> roles(targets.begin(), targets.end());
+    if (roles.empty())
+      roles = {"ffn", "attention"};
+    for (const std::string &r : roles)
+      if (r != "ffn" && r != "attention" && r != "other")
+        return module.emitError("tfx-quantize-weights: unknown target '")
+               << r << "' (ffn, attention, other)";
+    auto func = findEntryFunction(module);
+    if (!func)
+      return module.emitError("tfx-quantize-weights: ")
+             << llvm::toString(func.takeError());
+
+    llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
+    std::vector<Target> work;
+    llvm::DenseMap<Operation *, unsigned> indexOf;
+    WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {
+      std::string role = roleOf.lookup(linear);
+      if (role.empty())
+        role = "other";
+      Value weight = linear.getWeight();
+      auto type = cast<RankedTensorType>(weight.getType());
+      if (!llvm::is_contained(roles, role) || !isWeightValue(weight) ||
+          !type.getElementType().isF32())
+        return WalkResult::advance();
+      auto w = readWeight(weight);
+      if (!w) {
+        linear.emitError("tfx-quantize-weights: ") << llvm::toString(w.takeError());
+        return WalkResult::interrupt();
+      }
+      Target t;
+      t.linear = linear;
+      t.role = role;
+      t.name = weightName(weight);
+      if (t.name.empty())
+        t.name = "linear";
+      int64_t in = type.getDimSize(1);
+      t.groupSize = groupSize == 0 || groupSize >= in || in % groupSize ? in
+                                                                        : groupSize;
+      t.weight = std::move(*w);
+      if (gptq)
+        t.hessian.assign(in * in, 0.0);
+      indexOf[linear] = work.size();
+      work.push_back(std::move(t));
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+
+    OpObserver observer;
+    if (gptq)
+      observer = [&](Operation *op, ArrayRef<const Tensor *> operands, Tensor &) {
+        auto it = indexOf.find(op);
+        if (it == indexOf.end())
+          return;
+        accumulateHessian(work[it->second], *operands[0]);
+      };
+    auto run = CompressionRun::begin(module, getArgument(), calibration,
+                                     calibrationBatches, gptq, observer);
+    if (failed(run))
+      return failure();
+
+    QuantizeOptions options;
+    options.bits = (unsigned)bits;
+    options.searchClip = clipSearch;
+    std::atomic<size_t> done{0};
+    parallelForEach(&getContext(), work, [&](Target &t) {
+      QuantizeOptions local = options;
+      local.groupSize = t.groupSize;
+      auto q = gptq ? quantizeGPTQ(t.weight, t.hessian, local, damping)
+                    : quantizeRoundToNearest(t.weight, local);
+      if (q) {
+        t.quantized = std::move(*q);
+        Tensor back = t.quantized->dequantized();
+        double diff = 0, norm = 0;
+        for (size_t k = 0; k < back.f.size(); ++k) {
+          diff += std::pow((double)back.f[k] - t.weight.f[k], 2);
+          norm += (double)t.weight.f[k] * t.weight.f[k];
+        }
+        t.relativeError = norm > 0 ? std::sqrt(diff / norm) : 0;
+      } else {
+        t.error = llvm::toString(q.takeError());
+      }
+      t.hessian.clear();
+      run->progress("quantizing", ++done, work.size());
+    });
+
+    for (Target &t : work) {
+      if (!t.quantized)
+        return t.linear.emitError("tfx-quantize-weights: '")
+               << t.name << "': " << t.error;
+      int64_t out = t.weight.shape[0], in = t.weight.shape[1];
+      run->log() << "'" << t.name << "' (" << t.role << ", " << out << "x" << in
+                 << "): int" << bits << ", "
+                 << (t.groupSize == in ? std::string("per output channel")
+                                       : "group " + std::to_string(t.groupSize))
+                 << (groupSize > 0 && t.groupSize == in && in != groupSize
+                         ? " (group-size does not divide " + std::to_string(in) + ")"
+                         : std::string())
+                 << llvm::format(", weight rel. error %.4f", t.relativeError)
+                 << (gptq ? llvm::formatv(", {0} calibration rows", t.rows).str()
+                          : std::string())
+                 << "\n";
+      if (failed(rewrite(t)))
+        return failure();
+    }
+    eraseDeadOps(*func);
+    run->log() << work.size() << " linears quantized (" << method << ", int" << bits
+               << ")\n";
+    return success(succeeded(run->finish(module)));
+  }
+
+  /// H += x x^T over the rows of `x` [..., in]: the lower triangle, then
+  /// mirrored when quantizing (here: both, since the rows are few).
+  static void accumulateHessian(Target &t, const Tensor &x) {
+    int64_t in = t.weight.shape[1], count = x.numElements() / in;
+    std::vector<double> &h = t.hessian;
+    for (int64_t r = 0; r < count; ++r) {
+      const float *row = x.f.data() + r * in;
+      for (int64_t i = 0; i < in; ++i) {
+        double xi = row[i];
+        if (xi == 0)
+          continue;
+        double *hi = h.data() + i * in;
+        for (int64_t j = 0; j < in; ++j)
+          hi[j] += xi * row[j];
+      }
+    }
+    t.rows += count;
+  }
+
+  LogicalResult rewrite(Target &t) {
+    LinearOp linear = t.linear;
+    OpBuilder b(linear);
+    Location loc = linear.getLoc();
+    const QuantizedWeight &qw = *t.quantized;
+    Tensor q = Tensor::ints({qw.rows, qw.cols}, 0, DType::I8);
+    for (size_t k = 0; k < qw.q.size(); ++k)
+      q.i[k] = qw.q[k];
+    Tensor scales = Tensor::floats({qw.rows, qw.groups()});
+    scales.f = qw.scales;
+    auto qType = RankedTensorType::get({qw.rows, qw.cols}, b.getIntegerType(bits));
+    auto qValue = createWeight(b, loc, qType, q, t.name + ".q" + std::to_string(bits));
+    auto sValue = createF32Weight(b, loc, scales, t.name + ".scales");
+    if (failed(qValue) || failed(sValue))
+      return failure();
+    auto dq = createInferred<DequantizeOp>(b, loc, *qValue, *sValue,
+                                           b.getI64IntegerAttr(qw.groupSize));
+    if (failed(dq) || dq->getType() != linear.getWeight().getType())
+      return linear.emitError("tfx-quantize-weights: cannot build the dequantize "
+                              "of '")
+             << t.name << "'";
+    linear.getWeightMutable().assign(dq->getResult());
+    return success();
+  }
+};
+
+} // namespace

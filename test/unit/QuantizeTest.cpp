@@ -1,0 +1,204 @@
+//===- QuantizeTest.cpp - round-to-nearest and GPTQ weight quantization ---===//
+//
+// Exact round trips of weights already on the grid, group scales, the int4
+// range, the Cholesky factor, and GPTQ's promise: on correlated inputs its
+// layer output error is below round-to-nearest's, and with an identity
+// Hessian it rounds like round-to-nearest.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfx/Support/Quantize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace mlir::tfx;
+
+namespace {
+
+Tensor randomWeight(int64_t rows, int64_t cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  Tensor w = Tensor::floats({rows, cols});
+  for (float &v : w.f)
+    v = normal(rng);
+  return w;
+}
+
+/// || (W - Wq) X^T ||^2 over the rows of x [count, cols].
+double outputError(const Tensor &w, const Tensor &wq, const std::vector<float> &x,
+                   int64_t count) {
+  int64_t rows = w.shape[0], cols = w.shape[1];
+  double error = 0;
+  for (int64_t s = 0; s < count; ++s)
+    for (int64_t r = 0; r < rows; ++r) {
+      double d = 0;
+      for (int64_t c = 0; c < cols; ++c)
+        d += ((double)w.f[r * cols + c] - wq.f[r * cols + c]) * x[s * cols + c];
+      error += d * d;
+    }
+  return error;
+}
+
+TEST(Quantize, GridValuesRoundTripExactly) {
+  // Every row spans the whole int8 grid with scale 0.5.
+  Tensor w = Tensor::floats({3, 8});
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t c = 0; c < 8; ++c)
+      w.f[r * 8 + c] = 0.5f * (c == 0 ? 127 : (int)(c * 13 - 50 + r));
+  QuantizeOptions options;
+  options.searchClip = false;
+  auto q = quantizeRoundToNearest(w, options);
+  ASSERT_TRUE((bool)q) << llvm::toString(q.takeError());
+  EXPECT_EQ(q->groupSize, 8);
+  EXPECT_EQ(q->scales.size(), 3u);
+  EXPECT_FLOAT_EQ(q->scales[0], 0.5f);
+  Tensor back = q->dequantized();
+  for (size_t k = 0; k < w.f.size(); ++k)
+    EXPECT_EQ(back.f[k], w.f[k]) << k;
+}
+
+TEST(Quantize, Int4GroupsStayInRange) {
+  Tensor w = randomWeight(16, 64, 1);
+  QuantizeOptions options;
+  options.bits = 4;
+  options.groupSize = 16;
+  auto q = quantizeRoundToNearest(w, options);
+  ASSERT_TRUE((bool)q);
+  EXPECT_EQ(q->groups(), 4);
+  EXPECT_EQ(q->scales.size(), 64u);
+  for (int8_t v : q->q) {
+    EXPECT_GE(v, -8);
+    EXPECT_LE(v, 7);
+  }
+  // Each group's error is at most half a step (inside the clipping range)
+  // or the clipped amount; overall the relative error of a Gaussian int4
+  // quantization is about 10%.
+  Tensor back = q->dequantized();
+  double diff = 0, norm = 0;
+  for (size_t k = 0; k < w.f.size(); ++k) {
+    diff += std::pow(back.f[k] - w.f[k], 2);
+    norm += w.f[k] * w.f[k];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 0.15);
+}
+
+TEST(Quantize, ClipSearchNeverIncreasesTheError) {
+  Tensor w = randomWeight(32, 128, 2);
+  for (unsigned bits : {4u, 8u}) {
+    QuantizeOptions plain, searched;
+    plain.bits = searched.bits = bits;
+    plain.groupSize = searched.groupSize = 32;
+    plain.searchClip = false;
+    auto a = quantizeRoundToNearest(w, plain), b = quantizeRoundToNearest(w, searched);
+    ASSERT_TRUE(a && b);
+    Tensor da = a->dequantized(), db = b->dequantized();
+    double ea = 0, eb = 0;
+    for (size_t k = 0; k < w.f.size(); ++k) {
+      ea += std::pow(da.f[k] - w.f[k], 2);
+      eb += std::pow(db.f[k] - w.f[k], 2);
+    }
+    EXPECT_LE(eb, ea * (1 + 1e-9)) << bits;
+  }
+}
+
+TEST(Quantize, RefusesBadOptions) {
+  Tensor w = randomWeight(4, 48, 3);
+  QuantizeOptions options;
+  options.groupSize = 32;
+  auto q = quantizeRoundToNearest(w, options);
+  ASSERT_FALSE((bool)q);
+  EXPECT_EQ(llvm::toString(q.takeError()),
+            "group size 32 does not divide the 48 input channels");
+  options.groupSize = 0;
+  options.bits = 3;
+  auto r = quantizeRoundToNearest(w, options);
+  ASSERT_FALSE((bool)r);
+  EXPECT_EQ(llvm::toString(r.takeError()),
+            "quantization to 3 bits is not supported (8 or 4)");
+  auto g = quantizeGPTQ(w, std::vector<double>(10, 0.0), QuantizeOptions());
+  ASSERT_FALSE((bool)g);
+  EXPECT_EQ(llvm::toString(g.takeError()),
+            "GPTQ: the Hessian has 10 entries, expected 48^2");
+}
+
+TEST(Quantize, CholeskyReconstructs) {
+  int64_t n = 5;
+  std::vector<double> a(n * n), m = {4, 2, 0, 1, 0, 2, 5, 1, 0, 1, 0, 1, 6, 2, 0,
+                                     1, 0, 2, 7, 1, 0, 1, 0, 1, 3};
+  a = m;
+  ASSERT_TRUE(choleskyInPlace(a, n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < n; ++k)
+        s += a[i * n + k] * a[j * n + k];
+      EXPECT_NEAR(s, m[i * n + j], 1e-12);
+    }
+  std::vector<double> indefinite = {1, 2, 2, 1};
+  EXPECT_FALSE(choleskyInPlace(indefinite, 2));
+}
+
+TEST(Quantize, GptqBeatsRoundToNearestOnCorrelatedInputs) {
+  int64_t rows = 24, cols = 64, count = 512;
+  Tensor w = randomWeight(rows, cols, 4);
+  // Inputs with strongly correlated channels: a few factors, plus noise.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> mixing(8 * cols);
+  for (float &v : mixing)
+    v = normal(rng);
+  std::vector<float> x(count * cols);
+  for (int64_t s = 0; s < count; ++s) {
+    float factors[8];
+    for (float &f : factors)
+      f = normal(rng);
+    for (int64_t c = 0; c < cols; ++c) {
+      float v = 0.1f * normal(rng);
+      for (int f = 0; f < 8; ++f)
+        v += factors[f] * mixing[f * cols + c];
+      x[s * cols + c] = v;
+    }
+  }
+  std::vector<double> hessian(cols * cols, 0.0);
+  for (int64_t s = 0; s < count; ++s)
+    for (int64_t i = 0; i < cols; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        hessian[i * cols + j] += (double)x[s * cols + i] * x[s * cols + j];
+  for (unsigned bits : {4u, 8u}) {
+    QuantizeOptions options;
+    options.bits = bits;
+    options.groupSize = 32;
+    auto rtn = quantizeRoundToNearest(w, options);
+    auto gptq = quantizeGPTQ(w, hessian, options);
+    ASSERT_TRUE((bool)rtn);
+    ASSERT_TRUE((bool)gptq) << llvm::toString(gptq.takeError());
+    double eRtn = outputError(w, rtn->dequantized(), x, count);
+    double eGptq = outputError(w, gptq->dequantized(), x, count);
+    std::printf("int%u output error: rtn %.4g, gptq %.4g (%.2fx)\n", bits, eRtn, eGptq,
+                eRtn / eGptq);
+    EXPECT_LT(eGptq, 0.7 * eRtn) << bits;
+  }
+}
+
+TEST(Quantize, GptqWithIdentityHessianIsRoundToNearest) {
+  // H = I: no correlations to exploit, every error stays where it is
+  // (the damping only scales the diagonal).
+  int64_t cols = 32;
+  Tensor w = randomWeight(6, cols, 6);
+  std::vector<double> identity(cols * cols, 0.0);
+  for (int64_t i = 0; i < cols; ++i)
+    identity[i * cols + i] = 1;
+  QuantizeOptions options;
+  options.bits = 4;
+  options.groupSize = 16;
+  auto rtn = quantizeRoundToNearest(w, options);
+  auto gptq = quantizeGPTQ(w, identity, options);
+  ASSERT_TRUE(rtn && gptq);
+  EXPECT_EQ(rtn->q, gptq->q);
+  EXPECT_EQ(rtn->scales, gptq->scales);
+}
+
+} // namespace
