@@ -19,3 +19,39 @@ void mlir::tfx::registerTfxPipelines() {
         pm.addPass(createCSEPass());
       });
 }
+
+llvm::Expected<std::string>
+mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibration) {
+  auto bad = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "unknown quantization scheme '" + scheme +
+                                       "': " + why +
+                                       " (w8, w8-g128, w4-g128, w4-g32-gptq, ...)");
+  };
+  llvm::SmallVector<llvm::StringRef> parts;
+  scheme.split(parts, '-');
+  int64_t bits = parts[0] == "w8" ? 8 : parts[0] == "w4" ? 4 : 0;
+  if (!bits)
+    return bad("it must start with w8 or w4");
+  int64_t group = bits == 8 ? 0 : 128;
+  bool gptq = false;
+  for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
+    if (part == "gptq" && !gptq) {
+      gptq = true;
+    } else if (part.consume_front("g") && !part.getAsInteger(10, group) && group > 0) {
+      continue;
+    } else {
+      return bad("'" + part + "' is neither g<N> nor gptq");
+    }
+  }
+  if (gptq && calibration.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "quantization scheme '" + scheme +
+                                       "' needs --calibration (GPTQ)");
+  std::string pipeline = "tfx-quantize-weights{bits=" + std::to_string(bits) +
+                         " group-size=" + std::to_string(group) +
+                         (gptq ? " method=gptq" : "");
+  if (!calibration.empty())
+    pipeline += " calibration=" + calibration.str();
+  return pipeline + "}";
+}

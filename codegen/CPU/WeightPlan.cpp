@@ -2,7 +2,9 @@
 
 #include "WeightPlan.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -63,9 +65,30 @@ int64_t WeightPlan::elementBytes(Type elementType) {
   return llvm::divideCeil(elementType.getIntOrFloatBitWidth(), 8);
 }
 
+Attribute WeightPlan::canonicalSource(Attribute source) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(source);
+  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return source;
+  ArrayRef<char> bytes = blob->getData();
+  llvm::hash_code hash = llvm::hash_combine(
+      resource.getType().getAsOpaquePointer(),
+      llvm::hash_combine_range(bytes.begin(), bytes.end()));
+  SmallVector<Attribute, 1> &seen = blobsByHash[hash];
+  for (Attribute other : seen) {
+    auto o = cast<DenseResourceElementsAttr>(other);
+    if (o.getType() == resource.getType() &&
+        o.getRawHandle().getBlob()->getData() == bytes)
+      return other;
+  }
+  seen.push_back(source);
+  return source;
+}
+
 unsigned WeightPlan::getOrAdd(Attribute source, bool transposed,
                               RankedTensorType type, WeightLayout layout,
                               int64_t panel) {
+  source = canonicalSource(source);
   // Layout, panel and transposition together pick the packing of a source.
   unsigned variant = (unsigned)layout | ((unsigned)panel << 4) |
                      (transposed ? 1u << 31 : 0u);

@@ -70,7 +70,13 @@ public:
   static int64_t elementBytes(Type elementType);
 
 private:
+  /// The first resource blob seen with the same type and bytes as
+  /// `source`, or `source` itself: passes run once per entry (each step of
+  /// a decoder) create equal blobs under different keys, stored once.
+  Attribute canonicalSource(Attribute source);
+
   SmallVector<WeightSlot> slotList;
+  llvm::DenseMap<llvm::hash_code, SmallVector<Attribute, 1>> blobsByHash;
   llvm::DenseMap<std::pair<Attribute, unsigned>, unsigned> index;
   int64_t totalBytes = 0;
 };

@@ -71,6 +71,17 @@ static cl::opt<std::string>
                     "as a pipeline: 'tfx-prune-heads{ratio=0.25 "
                     "calibration=cal.safetensors},tfx-low-rank{rank-ratio=0.5}'"),
            cl::init(""), cl::cat(category));
+static cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantize the linear layers' weights after --passes: w8 (int8 per "
+             "output channel), w8-g<N>, w4 (int4 in groups of 128), w4-g<N>; "
+             "-gptq for error-compensating rounding (needs --calibration)"),
+    cl::value_desc("SCHEME"));
+static cl::opt<std::string> calibrationPath(
+    "calibration",
+    cl::desc("Calibration inputs for --quantize (.safetensors, tensors "
+             "input.<name>); the report measures fidelity on them"),
+    cl::value_desc("FILE"));
 static cl::opt<bool> noRaise("no-raise",
                              cl::desc("Keep the imported ONNX ops unraised"),
                              cl::cat(category));
@@ -224,6 +235,18 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
 
+  if (!quantize.empty()) {
+    auto pipeline = mlir::tfx::quantizationPipeline(quantize, calibrationPath);
+    if (!pipeline) {
+      errs() << "tfx-compile: --quantize: " << toString(pipeline.takeError()) << "\n";
+      return 2;
+    }
+    passes = passes.empty() ? *pipeline : passes + "," + *pipeline;
+  } else if (!calibrationPath.empty()) {
+    errs() << "tfx-compile: --calibration is for --quantize; passes take "
+              "their own calibration= option\n";
+    return 2;
+  }
   // With --decoder the passes run on each step's import, before it
   // becomes a cached step.
   steps.passes = passes;

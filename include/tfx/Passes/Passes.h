@@ -4,6 +4,7 @@
 
 #include "tfx/Dialect/Tfx.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/Error.h"
 
 namespace mlir::tfx {
 
@@ -15,6 +16,13 @@ namespace mlir::tfx {
 
 /// Registers the named pipelines (see Pipelines.cpp).
 void registerTfxPipelines();
+
+/// The pass pipeline of a quantization scheme named as on tfx-compile's
+/// command line: `w8` or `w4`, then optionally `-g<N>` (input channels per
+/// scale; w8 defaults to one scale per output channel, w4 to groups of
+/// 128) and `-gptq` (needs `calibration`). E.g. `w4-g128-gptq`.
+llvm::Expected<std::string> quantizationPipeline(llvm::StringRef scheme,
+                                                 llvm::StringRef calibration);
 
 } // namespace mlir::tfx
 
