@@ -30,6 +30,10 @@ namespace mlir::tfx::onnximport {
 /// model file as `tfx.weight`; larger folded constants become resources.
 inline constexpr int64_t kMaxInlineElements = 64;
 
+/// Import-time folding evaluates ops whose operands are all known, unless
+/// the result has more elements than this (64 MB of f32).
+inline constexpr int64_t kMaxFoldResultElements = int64_t(1) << 24;
+
 struct OValue {
   RankedTensorType type;
   Value value;                    ///< materialized IR value, when any

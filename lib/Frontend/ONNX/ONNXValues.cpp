@@ -138,6 +138,12 @@ void Importer::setWeight(llvm::StringRef name, std::string weightName,
 static FailureOr<std::optional<Tensor>>
 evaluateKnown(Operation *op, const llvm::DenseMap<Value, const Tensor *> &known,
               Importer &im) {
+  // Results too large to hold on the host at import time (an Expand or
+  // Tile of a constant to a huge shape) stay ops, computed at run time.
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t count = type && type.hasStaticShape() ? checkedElementCount(type.getShape()) : -1;
+  if (count < 0 || count > kMaxFoldResultElements)
+    return std::optional<Tensor>();
   std::vector<const Tensor *> operands;
   for (Value operand : op->getOperands()) {
     auto it = known.find(operand);
