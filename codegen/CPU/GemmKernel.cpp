@@ -255,14 +255,17 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
                                   {block, kk, indexConstant(b, loc, v * vw)}, vw));
         return bv;
       }
-      auto bytesType = VectorType::get({vw}, b.getI8Type());
       SmallVector<Value> ints;
       if (quant->bits == 4) {
+        // Widened to i32 first: x86 has no byte shifts, i32 ones are cheap.
+        auto wordsType = VectorType::get({vw}, b.getI32Type());
         Value bytes = readVector(b, loc, packed, {block, kk, indexConstant(b, loc, 0)}, vw);
-        Value four = constantOf(b, loc, bytesType, 4);
+        Value words = arith::ExtSIOp::create(b, loc, wordsType, bytes);
+        Value low = constantOf(b, loc, wordsType, 28);
         ints.push_back(arith::ShRSIOp::create(
-            b, loc, arith::ShLIOp::create(b, loc, bytes, four), four));
-        ints.push_back(arith::ShRSIOp::create(b, loc, bytes, four));
+            b, loc, arith::ShLIOp::create(b, loc, words, low), low));
+        ints.push_back(arith::ShRSIOp::create(b, loc, words,
+                                              constantOf(b, loc, wordsType, 4)));
       } else {
         for (int64_t v = 0; v < vectors; ++v)
           ints.push_back(readVector(b, loc, packed,
