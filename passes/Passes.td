@@ -196,6 +196,14 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     (targets `other`) stay in float unless named in `targets`. A layer
     whose input width `group-size` does not divide is quantized per output
     channel, and the report says so.
+
+    With `max-error`, the pass measures each linear's sensitivity (the
+    outputs' relative L2 error on the calibration data with only that
+    linear quantized), then, starting from all quantized, moves the most
+    sensitive remaining linear to the higher precision (int8 per output
+    channel for bits=4, float for bits=8) until the whole model's error
+    meets the budget, re-measuring after each step: the smallest model the
+    greedy order finds within the budget. It prints the choice as a table.
   }];
   let options = !listconcat([
     Option<"bits", "bits", "int64_t", /*default=*/"8", "Bits per weight: 8 or 4">,
@@ -209,6 +217,10 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
            "Search each group's clipping ratio for the least rounding error">,
     Option<"damping", "damping", "double", /*default=*/"0.01",
            "GPTQ: fraction of the mean Hessian diagonal added to it">,
+    Option<"maxError", "max-error", "double", /*default=*/"0",
+           "Mixed precision: keep the most sensitive linears in higher precision "
+           "(int8 for bits=4, float for bits=8) until the outputs' relative L2 "
+           "error on the calibration data is at most this (0: off)">,
   ], calibrationOptions);
 }
 

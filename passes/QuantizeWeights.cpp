@@ -41,6 +41,11 @@ struct Target {
   int64_t rows = 0;
   // Results.
   std::optional<QuantizedWeight> quantized;
+  /// Mixed precision: the higher-precision choice (int8, or none for
+  /// float), this linear's sensitivity, and whether it was promoted.
+  std::optional<QuantizedWeight> higher;
+  double sensitivity = 0;
+  bool promoted = false;
   std::string error;
   double relativeError = 0;
 };
@@ -123,8 +128,11 @@ struct QuantizeWeightsPass
           return;
         accumulateHessian(work[it->second], *operands[0]);
       };
+    if (maxError < 0)
+      return module.emitError("tfx-quantize-weights: max-error must be >= 0");
     auto run = CompressionRun::begin(module, getArgument(), calibration,
-                                     calibrationBatches, gptq, observer);
+                                     calibrationBatches, gptq || maxError > 0,
+                                     observer);
     if (failed(run))
       return failure();
 
@@ -153,19 +161,31 @@ struct QuantizeWeightsPass
       run->progress("quantizing", ++done, work.size());
     });
 
-    for (Target &t : work) {
+    for (Target &t : work)
       if (!t.quantized)
         return t.linear.emitError("tfx-quantize-weights: '")
                << t.name << "': " << t.error;
+    if (maxError > 0 && failed(choosePrecisions(*run, work)))
+      return failure();
+
+    for (Target &t : work) {
+      if (t.promoted && !t.higher) {
+        run->log() << "'" << t.name << "' (" << t.role << "): kept in float\n";
+        continue;
+      }
+      if (t.promoted)
+        std::swap(t.quantized, t.higher);
       int64_t out = t.weight.shape[0], in = t.weight.shape[1];
       run->log() << "'" << t.name << "' (" << t.role << ", " << out << "x" << in
-                 << "): int" << bits << ", "
-                 << (t.groupSize == in ? std::string("per output channel")
-                                       : "group " + std::to_string(t.groupSize))
+                 << "): int" << t.quantized->bits << ", "
+                 << (t.quantized->groupSize == in
+                         ? std::string("per output channel")
+                         : "group " + std::to_string(t.quantized->groupSize))
                  << (groupSize > 0 && t.groupSize == in && in != groupSize
                          ? " (group-size does not divide " + std::to_string(in) + ")"
                          : std::string())
-                 << llvm::format(", weight rel. error %.4f", t.relativeError)
+                 << (t.promoted ? std::string(" (mixed precision)")
+                                : llvm::formatv(", weight rel. error {0:F4}", t.relativeError).str())
                  << (gptq ? llvm::formatv(", {0} calibration rows", t.rows).str()
                           : std::string())
                  << "\n";
@@ -173,9 +193,108 @@ struct QuantizeWeightsPass
         return failure();
     }
     eraseDeadOps(*func);
-    run->log() << work.size() << " linears quantized (" << method << ", int" << bits
-               << ")\n";
+    size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
+    run->log() << work.size() - kept << " linears quantized (" << method << ", int"
+               << bits << (maxError > 0 ? ", mixed precision" : "") << ")\n";
     return success(succeeded(run->finish(module)));
+  }
+
+  /// An observer that replaces each listed linear's result x W^T + b by
+  /// x Wq^T + b (adds x (Wq - W)^T), Wq the dequantized choice.
+  static OpObserver substitute(llvm::DenseMap<Operation *, Tensor> deltas) {
+    return [deltas = std::move(deltas)](Operation *op, ArrayRef<const Tensor *> operands,
+                                        Tensor &result) {
+      auto it = deltas.find(op);
+      if (it == deltas.end())
+        return;
+      const Tensor &x = *operands[0], &d = it->second;
+      int64_t out = d.shape[0], in = d.shape[1], rows = x.numElements() / in;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *xr = x.f.data() + r * in;
+        for (int64_t o = 0; o < out; ++o) {
+          const float *dr = d.f.data() + o * in;
+          double s = 0;
+          for (int64_t c = 0; c < in; ++c)
+            s += (double)xr[c] * dr[c];
+          result.f[r * out + o] += (float)s;
+        }
+      }
+    };
+  }
+
+  static Tensor delta(const Target &t, const std::optional<QuantizedWeight> &q) {
+    Tensor d = q ? q->dequantized() : Tensor::floats(t.weight.shape);
+    if (q)
+      for (size_t k = 0; k < d.f.size(); ++k)
+        d.f[k] -= t.weight.f[k];
+    return d;
+  }
+
+  /// Greedy mixed precision: sensitivities one linear at a time, then
+  /// promotions in decreasing sensitivity until the budget holds.
+  LogicalResult choosePrecisions(CompressionRun &run, std::vector<Target> &work) {
+    if (bits == 4) {
+      QuantizeOptions high;
+      high.bits = 8;
+      high.searchClip = clipSearch;
+      for (Target &t : work) {
+        auto q = quantizeRoundToNearest(t.weight, high);
+        if (!q)
+          return t.linear.emitError("tfx-quantize-weights: '")
+                 << t.name << "': " << llvm::toString(q.takeError());
+        t.higher = std::move(*q);
+      }
+    }
+    ModuleOp module = getOperation();
+    auto measure = [&](llvm::DenseMap<Operation *, Tensor> deltas) -> FailureOr<double> {
+      auto fidelity = run.measureWith(module, substitute(std::move(deltas)));
+      if (failed(fidelity))
+        return failure();
+      return fidelity->worstRelL2();
+    };
+    for (auto [n, t] : llvm::enumerate(work)) {
+      llvm::DenseMap<Operation *, Tensor> one;
+      one[t.linear] = delta(t, t.quantized);
+      auto error = measure(std::move(one));
+      if (failed(error))
+        return failure();
+      t.sensitivity = *error;
+      run.progress("sensitivity", n + 1, work.size());
+    }
+    std::vector<Target *> order;
+    for (Target &t : work)
+      order.push_back(&t);
+    llvm::stable_sort(order, [](Target *a, Target *b) {
+      return a->sensitivity > b->sensitivity;
+    });
+    auto current = [&]() {
+      llvm::DenseMap<Operation *, Tensor> all;
+      for (Target &t : work)
+        all[t.linear] = delta(t, t.promoted ? t.higher : t.quantized);
+      return measure(std::move(all));
+    };
+    FailureOr<double> error = current();
+    if (failed(error))
+      return failure();
+    size_t promoted = 0;
+    while (*error > maxError && promoted < order.size()) {
+      order[promoted++]->promoted = true;
+      error = current();
+      if (failed(error))
+        return failure();
+    }
+    std::string higher = bits == 4 ? "int8" : "float";
+    run.log() << "mixed precision: budget rel_l2 " << formatNumber(maxError) << ", "
+              << promoted << " of " << work.size() << " linears in " << higher
+              << llvm::format(", model rel_l2 %.4e", *error)
+              << (*error > maxError ? " (over budget with every linear promoted)" : "")
+              << "\n";
+    run.log() << llvm::format("  %-44s %12s  %s\n", "linear", "sensitivity", "precision");
+    for (Target *t : order)
+      run.log() << llvm::format("  %-44s %12.4e  %s\n", t->name.c_str(), t->sensitivity,
+                                t->promoted ? higher.c_str()
+                                            : ("int" + std::to_string(bits)).c_str());
+    return success();
   }
 
   /// H += x x^T over the rows of `x` [..., in]: the lower triangle, then
@@ -207,8 +326,8 @@ struct QuantizeWeightsPass
       q.i[k] = qw.q[k];
     Tensor scales = Tensor::floats({qw.rows, qw.groups()});
     scales.f = qw.scales;
-    auto qType = RankedTensorType::get({qw.rows, qw.cols}, b.getIntegerType(bits));
-    auto qValue = createWeight(b, loc, qType, q, t.name + ".q" + std::to_string(bits));
+    auto qType = RankedTensorType::get({qw.rows, qw.cols}, b.getIntegerType(qw.bits));
+    auto qValue = createWeight(b, loc, qType, q, t.name + ".q" + std::to_string(qw.bits));
     auto sValue = createF32Weight(b, loc, scales, t.name + ".scales");
     if (failed(qValue) || failed(sValue))
       return failure();

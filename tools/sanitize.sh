@@ -25,6 +25,10 @@ for m in gpt2-test llama-test qwen2-test mistral-test; do
   $bin/tfx-compile "$models/$m" --decoder --decode-batch 1,2 --verify-tokens 3 \
     --emit=mlir -o "$tmp/m.mlir"
 done
+# Quantization (GPTQ's Hessian and Cholesky math, int4 blobs).
+$bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
+  --input-shape attention_mask=3x16 --quantize=w4-g32-gptq \
+  --calibration "$models/gpt2-test/reference.safetensors" --emit=mlir -o "$tmp/m.mlir" 2>/dev/null
 if [ -d ../shared/models ]; then
   for onnx in ../shared/models/*/model.*.onnx; do
     $bin/tfx-compile "$onnx" --emit=mlir -o "$tmp/m.mlir"
