@@ -27,6 +27,10 @@ for n in 1 2; do
   $bin/tfx-compile "$MODEL" --decoder --keep-layers $n --target cpu --emit=so \
     -o "$tmp/draft$n"
 done
+# The same model with int4 weights (LM head too) as a draft: cheap, and it
+# agrees with the target on most tokens.
+$bin/tfx-compile "$MODEL" --decoder --target cpu --emit=so -o "$tmp/draft-w4" \
+  --passes="tfx-quantize-weights{bits=4 group-size=128 targets=ffn,attention,other}" 2>/dev/null
 heldout=()
 [ -f "$MODEL/heldout-eval.safetensors" ] && heldout=(--from-heldout)
 /usr/bin/python3 test/models/greedy_reference.py "$MODEL" --make-prompts 4 \
@@ -39,6 +43,12 @@ for n in 1 2; do
     $bin/tfx-run "$tmp/model.so" --generate --prompt-ids "$tmp/prompts.txt" \
       --draft "$tmp/draft$n.so" --draft-tokens $k --threads "$THREADS" --quiet
   done
+done
+
+for k in 3 4; do
+  echo "-- draft: the model with int4 weights, $k draft tokens"
+  $bin/tfx-run "$tmp/model.so" --generate --prompt-ids "$tmp/prompts.txt" \
+    --draft "$tmp/draft-w4.so" --draft-tokens $k --threads "$THREADS" --quiet
 done
 
 for batch in 4 8; do
