@@ -15,6 +15,11 @@
 // registers of AVX-512 with MR = 8; a panel of B (K x NR floats) stays in L2
 // while every row block of A streams past it.
 //
+// A weight-only quantized B (`tfx.dequantize` of weights) is read as
+// integers: int8 panels, or int4 two to a byte (WeightLayout::
+// PanelsNKNibbles), widened, converted and multiplied by the group's scale
+// vectors (loaded once per group of K) before the same FMAs.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Elementwise.h"
@@ -43,7 +48,6 @@ struct EpilogueStep {
 /// A weight-only quantized B (`tfx.dequantize` of weights): integers packed
 /// in panels like a float B, unpacked and scaled in registers.
 struct QuantizedB {
-  DequantizeOp op;
   WeightRef q, scales; ///< [N, K] i8/i4 and [N, K / groupSize] f32
   unsigned bits = 8;
   int64_t groupSize = 0;
@@ -139,7 +143,7 @@ static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
     std::optional<WeightRef> q = fl.weightSource(dequantize.getQ());
     std::optional<WeightRef> scales = fl.weightSource(dequantize.getScales());
     if (q && scales && scales->type.getElementType().isF32())
-      plan.quant = QuantizedB{dequantize, *q, *scales, dequantize.getBits(),
+      plan.quant = QuantizedB{*q, *scales, dequantize.getBits(),
                               (int64_t)dequantize.getGroupSize()};
     if (plan.quant)
       ref = WeightRef{Attribute(), false, cast<RankedTensorType>(w.getType())};
