@@ -201,13 +201,13 @@ struct QuantizeWeightsPass
 
   /// An observer that replaces each listed linear's result x W^T + b by
   /// x Wq^T + b (adds x (Wq - W)^T), Wq the dequantized choice.
-  static OpObserver substitute(llvm::DenseMap<Operation *, Tensor> deltas) {
+  static OpObserver substitute(llvm::DenseMap<Operation *, const Tensor *> deltas) {
     return [deltas = std::move(deltas)](Operation *op, ArrayRef<const Tensor *> operands,
                                         Tensor &result) {
       auto it = deltas.find(op);
       if (it == deltas.end())
         return;
-      const Tensor &x = *operands[0], &d = it->second;
+      const Tensor &x = *operands[0], &d = *it->second;
       int64_t out = d.shape[0], in = d.shape[1], rows = x.numElements() / in;
       for (int64_t r = 0; r < rows; ++r) {
         const float *xr = x.f.data() + r * in;
@@ -246,15 +246,22 @@ struct QuantizeWeightsPass
       }
     }
     ModuleOp module = getOperation();
-    auto measure = [&](llvm::DenseMap<Operation *, Tensor> deltas) -> FailureOr<double> {
+    // Wq - W of both choices, computed once for every measurement.
+    std::vector<Tensor> lowDelta, highDelta;
+    for (Target &t : work) {
+      lowDelta.push_back(delta(t, t.quantized));
+      highDelta.push_back(delta(t, t.higher));
+    }
+    auto measure = [&](llvm::DenseMap<Operation *, const Tensor *> deltas)
+        -> FailureOr<double> {
       auto fidelity = run.measureWith(module, substitute(std::move(deltas)));
       if (failed(fidelity))
         return failure();
       return fidelity->worstRelL2();
     };
     for (auto [n, t] : llvm::enumerate(work)) {
-      llvm::DenseMap<Operation *, Tensor> one;
-      one[t.linear] = delta(t, t.quantized);
+      llvm::DenseMap<Operation *, const Tensor *> one;
+      one[t.linear] = &lowDelta[n];
       auto error = measure(std::move(one));
       if (failed(error))
         return failure();
@@ -268,9 +275,9 @@ struct QuantizeWeightsPass
       return a->sensitivity > b->sensitivity;
     });
     auto current = [&]() {
-      llvm::DenseMap<Operation *, Tensor> all;
-      for (Target &t : work)
-        all[t.linear] = delta(t, t.promoted ? t.higher : t.quantized);
+      llvm::DenseMap<Operation *, const Tensor *> all;
+      for (auto [n, t] : llvm::enumerate(work))
+        all[t.linear] = t.promoted ? &highDelta[n] : &lowDelta[n];
       return measure(std::move(all));
     };
     FailureOr<double> error = current();
@@ -297,8 +304,7 @@ struct QuantizeWeightsPass
     return success();
   }
 
-  /// H += x x^T over the rows of `x` [..., in]: the lower triangle, then
-  /// mirrored when quantizing (here: both, since the rows are few).
+  /// H += x x^T over the rows of `x` [..., in] (the full matrix).
   static void accumulateHessian(Target &t, const Tensor &x) {
     int64_t in = t.weight.shape[1], count = x.numElements() / in;
     std::vector<double> &h = t.hessian;

@@ -70,6 +70,8 @@ Attribute WeightPlan::canonicalSource(Attribute source) {
   AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
   if (!blob)
     return source;
+  if (Attribute known = canonical.lookup(source))
+    return known;
   ArrayRef<char> bytes = blob->getData();
   llvm::hash_code hash = llvm::hash_combine(
       resource.getType().getAsOpaquePointer(),
@@ -79,10 +81,10 @@ Attribute WeightPlan::canonicalSource(Attribute source) {
     auto o = cast<DenseResourceElementsAttr>(other);
     if (o.getType() == resource.getType() &&
         o.getRawHandle().getBlob()->getData() == bytes)
-      return other;
+      return canonical[source] = other;
   }
   seen.push_back(source);
-  return source;
+  return canonical[source] = source;
 }
 
 unsigned WeightPlan::getOrAdd(Attribute source, bool transposed,

@@ -77,6 +77,8 @@ private:
 
   SmallVector<WeightSlot> slotList;
   llvm::DenseMap<llvm::hash_code, SmallVector<Attribute, 1>> blobsByHash;
+  /// canonicalSource's answers, so that each blob is hashed once.
+  llvm::DenseMap<Attribute, Attribute> canonical;
   llvm::DenseMap<std::pair<Attribute, unsigned>, unsigned> index;
   int64_t totalBytes = 0;
 };
