@@ -49,6 +49,33 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+LogicalResult SparseCsrOp::verify() {
+  auto values = getValues().getType(), columns = getColumns().getType();
+  auto offsets = getRowOffsets().getType();
+  auto result = cast<RankedTensorType>(getType());
+  if (values.getRank() != 1 || columns.getRank() != 1 || offsets.getRank() != 1)
+    return emitOpError("values, columns and row_offsets must be 1-D");
+  if (result.getRank() != 2 || !result.hasStaticShape())
+    return emitOpError("result must be a static 2-D [out, in] tensor, got ") << result;
+  if (result.getElementType() != values.getElementType())
+    return emitOpError("result element type ")
+           << result.getElementType() << " differs from the values' "
+           << values.getElementType();
+  if (values.getShape() != columns.getShape())
+    return emitOpError("values and columns differ in length (")
+           << values.getDimSize(0) << " vs " << columns.getDimSize(0) << ")";
+  int64_t out = result.getDimSize(0), in = result.getDimSize(1);
+  if (offsets.getDimSize(0) != out + 1)
+    return emitOpError("row_offsets must have out + 1 = ")
+           << out + 1 << " elements, got " << offsets.getDimSize(0);
+  if (!ShapedType::isDynamic(values.getDimSize(0)) && values.getDimSize(0) > out * in)
+    return emitOpError("holds ") << values.getDimSize(0) << " nonzeros, more than "
+                                 << out << "x" << in;
+  if (columns.getElementType().isInteger(16) && in > 32768)
+    return emitOpError("i16 columns address at most 32768 input channels, got ") << in;
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = getType().getRank(), axis = getAxis();
   if (axis < -rank || axis >= rank)

@@ -64,6 +64,56 @@ def Tfx_DequantizeOp : Tfx_Op<"dequantize", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Tfx_SparseCsrOp : Tfx_Op<"sparse_csr", [Pure]> {
+  let summary = "a 2-D weight stored as its nonzeros by rows (unstructured sparsity)";
+  let description = [{
+    The `[out, in]` result is zero except at `result[n, columns[j]] =
+    values[j]` for `j` in `[row_offsets[n], row_offsets[n + 1])`: the
+    nonzeros of row `n`, columns increasing. `row_offsets` has `out + 1`
+    elements from 0 to the number of nonzeros. `columns` is `i16` when
+    `in <= 32768` (6 bytes per nonzero with f32 values, so that 50%
+    sparsity already stores less than dense) and `i32` otherwise.
+    `tfx.linear` consumes the result; code generation reads the nonzeros
+    directly (a kernel that does work only for them).
+
+    Sparse weights are explicit storage tensors, as `tfx.dequantize`'s are,
+    rather than a `sparse_tensor` encoding on one value: the storage is
+    what the pruning pass computes, what the artifact stores and what the
+    kernel reads, and each is a resource blob the printed IR only names.
+    ```mlir
+    %w = tfx.sparse_csr %values, %columns, %offsets
+         : (tensor<1179648xf32>, tensor<1179648xi16>, tensor<3073xi32>) -> tensor<3072x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$values, RankedTensorOf<[I16, I32]>:$columns,
+                       RankedTensorOf<[I32]>:$row_offsets);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfx_Sparse24Op : Tfx_Op<"sparse_2to4", [Pure, InferTypeOpAdaptor]> {
+  let summary = "a 2-D weight with two nonzeros in every four input channels (2:4)";
+  let description = [{
+    Semi-structured 2:4 sparsity: each group of four consecutive input
+    channels of each row holds at most two nonzeros. `values` `[out, in / 2]`
+    keeps them in order, two per group; `meta` `[out, in / 8]` (`i8`, read
+    as unsigned bytes) holds their positions in the group, 2 bits each,
+    four per byte from the low bits up: byte `b` of row `n` describes
+    `values[n, 4b .. 4b + 3]`, the groups `2b` and `2b + 1`. So
+    `result[n, 4g + ((meta[n, g / 2] >> (4 (g % 2) + 2 i)) & 3)] =
+    values[n, 2g + i]` for `i` in {0, 1}. The two positions of a group
+    differ. The layout is the one NVIDIA's sparse tensor cores read.
+    ```mlir
+    %w = tfx.sparse_2to4 %values, %meta
+         : (tensor<3072x384xf32>, tensor<3072x96xi8>) -> tensor<3072x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$values, RankedTensorOf<[I8]>:$meta);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Transformer ops
 //===----------------------------------------------------------------------===//

@@ -142,6 +142,23 @@ TFX_INFER(DequantizeOp) {
   return success();
 }
 
+TFX_INFER(Sparse24Op) {
+  auto values = ranked(adaptor.getValues()), meta = ranked(adaptor.getMeta());
+  if (!values || !meta)
+    TFX_FAIL("'tfx.sparse_2to4' expects ranked tensors");
+  if (values.getRank() != 2 || meta.getRank() != 2 || !values.hasStaticShape())
+    TFX_FAIL("'tfx.sparse_2to4' needs static 2-D values [out, in/2] and meta "
+             "[out, in/8], got ",
+             shapeStr(values.getShape()), " and ", shapeStr(meta.getShape()));
+  int64_t out = values.getDimSize(0), half = values.getDimSize(1);
+  if (half % 4 != 0 || meta.getDimSize(0) != out || meta.getDimSize(1) != half / 4)
+    TFX_FAIL("'tfx.sparse_2to4' values ", shapeStr(values.getShape()),
+             " need meta [", out, ",", half / 4, "] and in/2 a multiple of 4, got meta ",
+             shapeStr(meta.getShape()));
+  inferred.push_back(RankedTensorType::get({out, 2 * half}, values.getElementType()));
+  return success();
+}
+
 TFX_INFER(LinearOp) {
   auto x = ranked(adaptor.getInput()), w = ranked(adaptor.getWeight());
   if (!x || !w)

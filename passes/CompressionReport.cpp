@@ -66,7 +66,13 @@ ModelCost mlir::tfx::measureModel(ModuleOp module) {
       cost.weightBytes += bytesOf(elements.getType());
     } else if (auto linear = dyn_cast<LinearOp>(op)) {
       auto w = cast<RankedTensorType>(linear.getWeight().getType());
-      cost.flops += 2.0 * elementsOf(linear.getType()) * w.getDimSize(1);
+      // A sparse weight costs a multiply-add per stored nonzero.
+      double density = 1;
+      if (auto csr = linear.getWeight().getDefiningOp<SparseCsrOp>())
+        density = (double)elementsOf(csr.getValues().getType()) / elementsOf(w);
+      else if (linear.getWeight().getDefiningOp<Sparse24Op>())
+        density = 0.5;
+      cost.flops += 2.0 * density * elementsOf(linear.getType()) * w.getDimSize(1);
     } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
       auto lhs = cast<RankedTensorType>(matmul.getLhs().getType());
       cost.flops += 2.0 * elementsOf(matmul.getType()) * lhs.getShape().back();

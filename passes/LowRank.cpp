@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompressionReport.h"
+#include "InputStats.h"
 #include "Structure.h"
 #include "Weights.h"
 #include "tfx/Passes/Passes.h"
@@ -53,13 +54,10 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
     if (rank < 0 || rankRatio < 0 || rankRatio > 1 || energy <= 0 || energy > 1)
       return module.emitError("tfx-low-rank: need rank >= 0, rank-ratio in [0, 1] "
                               "and energy in (0, 1]");
-    SmallVector<std::string> roles(targets.begin(), targets.end());
-    if (roles.empty())
-      roles = {"ffn", "attention"};
-    for (const std::string &r : roles)
-      if (r != "ffn" && r != "attention" && r != "other")
-        return module.emitError("tfx-low-rank: unknown target '")
-               << r << "' (ffn, attention, other)";
+    auto roleList = targetRoles(module, getArgument(), targets);
+    if (failed(roleList))
+      return failure();
+    SmallVector<std::string> roles = *roleList;
     auto func = findEntryFunction(module);
     if (!func)
       return module.emitError("tfx-low-rank: ") << llvm::toString(func.takeError());
@@ -67,7 +65,6 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
     // Roles of the linears.
     llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
     std::vector<Target> work;
-    llvm::DenseMap<Operation *, unsigned> indexOf;
     WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {
       std::string role = roleOf.lookup(linear);
       if (role.empty())
@@ -79,7 +76,6 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
         linear.emitError("tfx-low-rank: ") << llvm::toString(w.takeError());
         return WalkResult::interrupt();
       }
-      indexOf[linear] = work.size();
       Target t;
       t.linear = linear;
       t.role = role;
@@ -90,38 +86,22 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
     if (walk.wasInterrupted())
       return failure();
 
-    // Input-channel mean squares of the targets (activation-aware).
-    std::vector<std::vector<double>> sumSquares(work.size());
-    std::vector<int64_t> rows(work.size(), 0);
-    OpObserver observer;
-    if (activationAware) {
-      for (auto [n, t] : llvm::enumerate(work))
-        sumSquares[n].assign(t.weight.shape[1], 0.0);
-      observer = [&](Operation *op, ArrayRef<const Tensor *> operands, Tensor &) {
-        auto it = indexOf.find(op);
-        if (it == indexOf.end())
-          return;
-        const Tensor &x = *operands[0];
-        std::vector<double> &sums = sumSquares[it->second];
-        int64_t cols = sums.size(), count = x.numElements() / cols;
-        for (int64_t r = 0; r < count; ++r)
-          for (int64_t c = 0; c < cols; ++c)
-            sums[c] += (double)x.f[r * cols + c] * x.f[r * cols + c];
-        rows[it->second] += count;
-      };
-    }
+    // Input-channel root mean squares of the targets (activation-aware).
+    InputStats stats;
+    if (activationAware)
+      for (Target &t : work)
+        stats.track(t.linear, t.weight.shape[1]);
     auto run = CompressionRun::begin(module, getArgument(), calibration,
-                                     calibrationBatches, activationAware, observer);
+                                     calibrationBatches, activationAware,
+                                     activationAware ? stats.observer() : nullptr);
     if (failed(run))
       return failure();
     if (activationAware)
-      for (auto [n, t] : llvm::enumerate(work)) {
+      for (Target &t : work) {
+        t.scale = stats.rms(t.linear);
         double mean = 0;
-        t.scale.resize(sumSquares[n].size());
-        for (auto [c, s] : llvm::enumerate(sumSquares[n])) {
-          t.scale[c] = std::sqrt(s / std::max<int64_t>(rows[n], 1));
-          mean += t.scale[c] / t.scale.size();
-        }
+        for (double s : t.scale)
+          mean += s / t.scale.size();
         // A channel the data never uses still gets a small weight.
         for (double &s : t.scale)
           s = std::max(s, 1e-3 * mean + 1e-12);

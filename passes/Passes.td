@@ -178,6 +178,45 @@ def TfxLowRank : Tfx_CompressionPass<"tfx-low-rank"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Unstructured and 2:4 pruning
+//===----------------------------------------------------------------------===//
+
+def TfxPruneWeights : Tfx_CompressionPass<"tfx-prune-weights"> {
+  let summary = "Prune individual weights of linear layers (unstructured or 2:4) into sparse storage";
+  let description = [{
+    Zeroes the least important weights of each targeted `tfx.linear` and
+    stores what is left sparse, so that the model gets physically smaller
+    and the CPU kernel does work only for the nonzeros:
+
+    - `pattern=unstructured`: `sparsity` of the weights go, wherever they
+      are; the rest is `tfx.sparse_csr` (values, i16/i32 columns, row
+      offsets). `scope=layer` prunes each linear to `sparsity`; `scope=row`
+      each output channel (Wanda's comparison group); `scope=global` uses
+      one threshold across all targeted linears, so layers end up with
+      different sparsities.
+    - `pattern=2:4`: two of every four consecutive input channels go in
+      every row (50%); the rest is `tfx.sparse_2to4` (values and 2-bit
+      positions), the layout of sparse tensor cores.
+
+    The importance of W[n, k] is |W[n, k]| (`criterion=magnitude`) or
+    |W[n, k]| x ||X[:, k]||, the L2 norm of input channel k over the
+    calibration data (`criterion=wanda`, needs `calibration`).
+  }];
+  let options = !listconcat([
+    Option<"sparsity", "sparsity", "double", /*default=*/"0.5",
+           "Fraction of the weights removed (unstructured)">,
+    Option<"pattern", "pattern", "std::string", /*default=*/"\"unstructured\"",
+           "unstructured or 2:4">,
+    Option<"criterion", "criterion", "std::string", /*default=*/"\"magnitude\"",
+           "magnitude or wanda (|W| x input-channel norm, needs calibration)">,
+    Option<"scope", "scope", "std::string", /*default=*/"\"layer\"",
+           "Where the sparsity holds: layer, row (each output channel) or global">,
+    ListOption<"targets", "targets", "std::string",
+               "Which linears: ffn, attention, other (default ffn,attention)">,
+  ], calibrationOptions);
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
 

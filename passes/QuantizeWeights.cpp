@@ -33,6 +33,8 @@ namespace {
 
 struct Target {
   LinearOp linear;
+  /// Set when the linear's weight is 2:4 sparse: its values are quantized.
+  Sparse24Op sparse;
   std::string role, name;
   Tensor weight;
   int64_t groupSize = 0;
@@ -72,13 +74,10 @@ struct QuantizeWeightsPass
     if (damping <= 0)
       return module.emitError("tfx-quantize-weights: damping must be > 0");
     bool gptq = method == "gptq";
-    SmallVector<std::string> roles(targets.begin(), targets.end());
-    if (roles.empty())
-      roles = {"ffn", "attention"};
-    for (const std::string &r : roles)
-      if (r != "ffn" && r != "attention" && r != "other")
-        return module.emitError("tfx-quantize-weights: unknown target '")
-               << r << "' (ffn, attention, other)";
+    auto roleList = targetRoles(module, getArgument(), targets);
+    if (failed(roleList))
+      return failure();
+    SmallVector<std::string> roles = *roleList;
     auto func = findEntryFunction(module);
     if (!func)
       return module.emitError("tfx-quantize-weights: ")
@@ -86,16 +85,24 @@ struct QuantizeWeightsPass
 
     llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
     std::vector<Target> work;
+    SmallVector<std::string> sparseKept;
     llvm::DenseMap<Operation *, unsigned> indexOf;
     WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {
       std::string role = roleOf.lookup(linear);
       if (role.empty())
         role = "other";
-      Value weight = linear.getWeight();
+      // A 2:4 sparse weight quantizes its values [out, in / 2] (round to
+      // nearest: GPTQ and the sensitivity search assume dense weights).
+      auto semi = linear.getWeight().getDefiningOp<Sparse24Op>();
+      Value weight = semi ? semi.getValues() : linear.getWeight();
       auto type = cast<RankedTensorType>(weight.getType());
       if (!llvm::is_contained(roles, role) || !isWeightValue(weight) ||
           !type.getElementType().isF32())
         return WalkResult::advance();
+      if (semi && (gptq || maxError > 0)) {
+        sparseKept.push_back(weightName(weight));
+        return WalkResult::advance();
+      }
       auto w = readWeight(weight);
       if (!w) {
         linear.emitError("tfx-quantize-weights: ") << llvm::toString(w.takeError());
@@ -103,6 +110,7 @@ struct QuantizeWeightsPass
       }
       Target t;
       t.linear = linear;
+      t.sparse = semi;
       t.role = role;
       t.name = weightName(weight);
       if (t.name.empty())
@@ -176,8 +184,8 @@ struct QuantizeWeightsPass
       if (t.promoted)
         std::swap(t.quantized, t.higher);
       int64_t out = t.weight.shape[0], in = t.weight.shape[1];
-      run->log() << "'" << t.name << "' (" << t.role << ", " << out << "x" << in
-                 << "): int" << t.quantized->bits << ", "
+      run->log() << "'" << t.name << "' (" << t.role << (t.sparse ? ", 2:4 values " : ", ")
+                 << out << "x" << in << "): int" << t.quantized->bits << ", "
                  << (t.quantized->groupSize == in
                          ? std::string("per output channel")
                          : "group " + std::to_string(t.quantized->groupSize))
@@ -192,6 +200,9 @@ struct QuantizeWeightsPass
       if (failed(rewrite(t)))
         return failure();
     }
+    for (const std::string &name : sparseKept)
+      run->log() << "'" << name << "' (2:4 values): kept in float (" << method
+                 << (maxError > 0 ? ", max-error" : "") << " needs dense weights)\n";
     eraseDeadOps(*func);
     size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
     run->log() << work.size() - kept << " linears quantized (" << method << ", int"
@@ -339,11 +350,15 @@ struct QuantizeWeightsPass
       return failure();
     auto dq = createInferred<DequantizeOp>(b, loc, *qValue, *sValue,
                                            b.getI64IntegerAttr(qw.groupSize));
-    if (failed(dq) || dq->getType() != linear.getWeight().getType())
+    Type expected = t.sparse ? t.sparse.getValues().getType() : linear.getWeight().getType();
+    if (failed(dq) || dq->getType() != expected)
       return linear.emitError("tfx-quantize-weights: cannot build the dequantize "
                               "of '")
              << t.name << "'";
-    linear.getWeightMutable().assign(dq->getResult());
+    if (t.sparse)
+      t.sparse.getValuesMutable().assign(dq->getResult());
+    else
+      linear.getWeightMutable().assign(dq->getResult());
     return success();
   }
 };

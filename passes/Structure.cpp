@@ -266,3 +266,16 @@ llvm::DenseMap<Operation *, std::string> mlir::tfx::linearRoles(func::FuncOp fun
   }
   return roleOf;
 }
+
+FailureOr<SmallVector<std::string>>
+mlir::tfx::targetRoles(ModuleOp module, llvm::StringRef pass,
+                       llvm::ArrayRef<std::string> targets) {
+  SmallVector<std::string> roles(targets.begin(), targets.end());
+  if (roles.empty())
+    roles = {"ffn", "attention"};
+  for (const std::string &r : roles)
+    if (r != "ffn" && r != "attention" && r != "other")
+      return module.emitError(pass) << ": unknown target '" << r
+                                    << "' (ffn, attention, other)";
+  return roles;
+}

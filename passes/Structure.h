@@ -26,6 +26,7 @@
 #include "tfx/Dialect/Tfx.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
 
 #include <optional>
@@ -78,6 +79,13 @@ std::optional<AttentionBlock> matchAttentionBlock(AttentionOp op);
 /// The role of every `tfx.linear` of `func` in a recognised block:
 /// "attention" (q/k/v/output projections) or "ffn"; others are absent.
 llvm::DenseMap<Operation *, std::string> linearRoles(func::FuncOp func);
+
+/// The roles a compression pass's `targets` option names ("ffn",
+/// "attention", "other" for linears in no recognised block; default ffn and
+/// attention). Unknown names fail with a diagnostic on `module` naming
+/// `pass`.
+FailureOr<SmallVector<std::string>> targetRoles(ModuleOp module, llvm::StringRef pass,
+                                                llvm::ArrayRef<std::string> targets);
 
 /// Recomputes the result type of `op` from its operands and attributes
 /// (inferred types, or the operand type of same-shape unary ops).

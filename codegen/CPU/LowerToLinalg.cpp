@@ -100,7 +100,11 @@ FailureOr<Value> mlir::tfx::lowerTfxOp(FuncLowering &fl, OpBuilder &b,
     return lowerPagedAttention(fl, b, paged);
   if (fl.options.kernels) {
     FailureOr<Value> kernel = failure();
-    if (isa<LinearOp, MatMulOp>(op))
+    auto linear = dyn_cast<LinearOp>(op);
+    if (linear && isa_and_nonnull<SparseCsrOp, Sparse24Op>(
+                      linear.getWeight().getDefiningOp()))
+      kernel = lowerSparseLinearKernel(fl, b, linear);
+    else if (isa<LinearOp, MatMulOp>(op))
       kernel = lowerLinearKernel(fl, b, op);
     else if (auto attention = dyn_cast<AttentionOp>(op))
       kernel = lowerAttentionKernel(fl, b, attention);
@@ -241,15 +245,18 @@ struct LowerToLinalgPass
     FuncLowering fl(f, plan, options);
     SmallVector<Operation *> ops;
     SmallVector<WeightOp> weightOps;
-    SmallVector<DequantizeOp> dequantizeOps;
+    SmallVector<Operation *> sparseOps, dequantizeOps;
     for (Operation &op : f.front()) {
       // Weights go last: their users pick the layout they want first.
-      // Dequantizes go after their users too, which read the integers
-      // directly where they can (the GEMM kernel).
+      // Dequantizes and sparse weights go after their users too, which
+      // read the integers or the nonzeros directly where they can (the
+      // GEMM kernels).
       if (auto weight = dyn_cast<WeightOp>(op))
         weightOps.push_back(weight);
-      else if (auto dequantize = dyn_cast<DequantizeOp>(op))
-        dequantizeOps.push_back(dequantize);
+      else if (isa<SparseCsrOp, Sparse24Op>(op))
+        sparseOps.push_back(&op);
+      else if (isa<DequantizeOp>(op))
+        dequantizeOps.push_back(&op);
       else if (isa<TfxDialect>(op.getDialect()))
         ops.push_back(&op);
     }
@@ -269,15 +276,18 @@ struct LowerToLinalgPass
       op->getResult(0).replaceAllUsesWith(*lowered);
       op->erase();
     }
-    for (DequantizeOp dequantize : dequantizeOps) {
-      if (!dequantize->use_empty()) {
-        b.setInsertionPoint(dequantize);
-        FailureOr<Value> lowered = lowerNNOp(fl, b, dequantize);
+    // Sparse weights first: their values may be dequantized.
+    for (Operation *deferred : llvm::concat<Operation *>(sparseOps, dequantizeOps)) {
+      if (!deferred->use_empty()) {
+        b.setInsertionPoint(deferred);
+        FailureOr<Value> lowered = isa<DequantizeOp>(deferred)
+                                       ? lowerNNOp(fl, b, deferred)
+                                       : lowerSparseWeight(fl, b, deferred);
         if (failed(lowered))
           return failure();
-        dequantize.getResult().replaceAllUsesWith(*lowered);
+        deferred->getResult(0).replaceAllUsesWith(*lowered);
       }
-      dequantize.erase();
+      deferred->erase();
     }
     for (WeightOp weight : weightOps) {
       if (!weight->use_empty()) {

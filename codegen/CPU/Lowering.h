@@ -86,6 +86,13 @@ FailureOr<Value> lowerLinearKernel(FuncLowering &fl, OpBuilder &b, Operation *op
 FailureOr<Value> lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                                       AttentionOp op);
 FailureOr<Value> lowerNormKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
+/// A tfx.linear whose weight is tfx.sparse_csr or tfx.sparse_2to4: work per
+/// nonzero (SparseLinear.cpp).
+FailureOr<Value> lowerSparseLinearKernel(FuncLowering &fl, OpBuilder &b,
+                                         LinearOp op);
+/// The dense weight of a tfx.sparse_csr / tfx.sparse_2to4 that some user
+/// other than the sparse kernel reads.
+FailureOr<Value> lowerSparseWeight(FuncLowering &fl, OpBuilder &b, Operation *op);
 /// tfx.paged_attention has only this loop-nest lowering (in both modes).
 FailureOr<Value> lowerPagedAttention(FuncLowering &fl, OpBuilder &b,
                                      PagedAttentionOp op);

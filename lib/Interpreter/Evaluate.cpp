@@ -184,6 +184,11 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
       .Case([&](DequantizeOp o) {
         return k::dequantize(args[0], args[1], (int64_t)o.getGroupSize());
       })
+      .Case([&](SparseCsrOp o) {
+        auto shape = cast<RankedTensorType>(o.getType()).getShape();
+        return k::sparseCsr(args[0], args[1], args[2], shape[0], shape[1]);
+      })
+      .Case([&](Sparse24Op) { return k::sparse24(args[0], args[1]); })
       .Case([&](AttentionOp o) {
         k::AttentionParams p;
         p.numHeads = (int64_t)o.getNumHeads();

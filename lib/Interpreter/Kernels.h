@@ -117,6 +117,12 @@ llvm::Expected<Tensor> embedding(const Tensor &ids, const Tensor &table);
 /// q [out, in] (integers) times scales [out, in / groupSize].
 llvm::Expected<Tensor> dequantize(const Tensor &q, const Tensor &scales,
                                   int64_t groupSize);
+/// The dense [out, in] weight of CSR storage (tfx.sparse_csr); checks that
+/// the offsets and columns describe one.
+llvm::Expected<Tensor> sparseCsr(const Tensor &values, const Tensor &columns,
+                                 const Tensor &rowOffsets, int64_t out, int64_t in);
+/// The dense weight of 2:4 storage (tfx.sparse_2to4).
+llvm::Expected<Tensor> sparse24(const Tensor &values, const Tensor &meta);
 llvm::Expected<Tensor> linear(const Tensor &x, const Tensor &weight,
                               const Tensor *bias);
 llvm::Expected<Tensor> matmul(const Tensor &a, const Tensor &b);

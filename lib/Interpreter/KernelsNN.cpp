@@ -44,6 +44,57 @@ llvm::Expected<Tensor> kernels::dequantize(const Tensor &q, const Tensor &scales
   return out;
 }
 
+llvm::Expected<Tensor> kernels::sparseCsr(const Tensor &values, const Tensor &columns,
+                                          const Tensor &rowOffsets, int64_t out,
+                                          int64_t in) {
+  if (auto err = expectFloat(values, "sparse_csr values"))
+    return err;
+  if (columns.isFloat() || rowOffsets.isFloat() || values.rank() != 1 ||
+      columns.shape != values.shape || rowOffsets.rank() != 1 ||
+      rowOffsets.shape[0] != out + 1)
+    return kernelError("sparse_csr storage " + values.shapeString() + ", " +
+                       columns.shapeString() + ", " + rowOffsets.shapeString() +
+                       " does not describe a " + llvm::Twine(out) + "x" +
+                       llvm::Twine(in) + " weight");
+  int64_t nonzeros = values.shape[0];
+  if (rowOffsets.i[0] != 0 || rowOffsets.i[out] != nonzeros)
+    return kernelError("sparse_csr row_offsets must run from 0 to " +
+                       llvm::Twine(nonzeros));
+  Tensor dense = Tensor::floats({out, in}, 0.0f, values.dtype);
+  for (int64_t n = 0; n < out; ++n) {
+    int64_t lo = rowOffsets.i[n], hi = rowOffsets.i[n + 1];
+    if (lo > hi || hi > nonzeros)
+      return kernelError("sparse_csr row_offsets decrease at row " + llvm::Twine(n));
+    for (int64_t j = lo; j < hi; ++j) {
+      int64_t c = columns.i[j];
+      if (c < 0 || c >= in)
+        return kernelError("sparse_csr column " + llvm::Twine(c) + " of row " +
+                           llvm::Twine(n) + " is outside [0, " + llvm::Twine(in) + ")");
+      dense.f[n * in + c] = values.f[j];
+    }
+  }
+  return dense;
+}
+
+llvm::Expected<Tensor> kernels::sparse24(const Tensor &values, const Tensor &meta) {
+  if (auto err = expectFloat(values, "sparse_2to4 values"))
+    return err;
+  if (meta.isFloat() || values.rank() != 2 || meta.rank() != 2 ||
+      values.shape[1] % 4 || meta.shape[0] != values.shape[0] ||
+      meta.shape[1] != values.shape[1] / 4)
+    return kernelError("sparse_2to4 storage " + values.shapeString() + " and " +
+                       meta.shapeString() + " do not match");
+  int64_t out = values.shape[0], half = values.shape[1], in = 2 * half;
+  Tensor dense = Tensor::floats({out, in}, 0.0f, values.dtype);
+  for (int64_t n = 0; n < out; ++n)
+    for (int64_t j = 0; j < half; ++j) {
+      auto byte = (uint8_t)meta.i[n * (half / 4) + j / 4];
+      int64_t group = j / 2, position = (byte >> (2 * (j % 4))) & 3;
+      dense.f[n * in + 4 * group + position] += values.f[n * half + j];
+    }
+  return dense;
+}
+
 llvm::Expected<Tensor> kernels::embedding(const Tensor &ids, const Tensor &table) {
   if (ids.isFloat())
     return kernelError("embedding ids must be integers");

@@ -225,3 +225,36 @@ func.func @dequantize_storage(%q: tensor<64x128xi16>, %s: tensor<64x1xf32>) -> t
   %w = tfx.dequantize %q, %s {group_size = 128 : i64} : (tensor<64x128xi16>, tensor<64x1xf32>) -> tensor<64x128xf32>
   return %w : tensor<64x128xf32>
 }
+
+// -----
+
+func.func @csr_offsets(%v: tensor<40xf32>, %c: tensor<40xi16>, %o: tensor<8xi32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{row_offsets must have out + 1 = 9 elements, got 8}}
+  %w = tfx.sparse_csr %v, %c, %o : (tensor<40xf32>, tensor<40xi16>, tensor<8xi32>) -> tensor<8x16xf32>
+  return %w : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @csr_lengths(%v: tensor<40xf32>, %c: tensor<39xi32>, %o: tensor<9xi32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{values and columns differ in length (40 vs 39)}}
+  %w = tfx.sparse_csr %v, %c, %o : (tensor<40xf32>, tensor<39xi32>, tensor<9xi32>) -> tensor<8x16xf32>
+  return %w : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @csr_narrow_columns(%v: tensor<40xf32>, %c: tensor<40xi16>, %o: tensor<9xi32>) -> tensor<8x40000xf32> {
+  // expected-error @+1 {{i16 columns address at most 32768 input channels, got 40000}}
+  %w = tfx.sparse_csr %v, %c, %o : (tensor<40xf32>, tensor<40xi16>, tensor<9xi32>) -> tensor<8x40000xf32>
+  return %w : tensor<8x40000xf32>
+}
+
+// -----
+
+func.func @sparse24_meta(%v: tensor<8x8xf32>, %m: tensor<8x4xi8>) -> tensor<8x16xf32> {
+  // expected-error @+2 {{'tfx.sparse_2to4' values [8,8] need meta [8,2] and in/2 a multiple of 4, got meta [8,4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %w = tfx.sparse_2to4 %v, %m : (tensor<8x8xf32>, tensor<8x4xi8>) -> tensor<8x16xf32>
+  return %w : tensor<8x16xf32>
+}

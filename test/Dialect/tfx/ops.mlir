@@ -40,3 +40,18 @@ func.func @weight_only_int4(%x: tensor<2x128xf32>, %q: tensor<64x128xi4>, %s: te
   %y = tfx.linear %x, %w : (tensor<2x128xf32>, tensor<64x128xf32>) -> tensor<2x64xf32>
   return %y : tensor<2x64xf32>
 }
+
+// CHECK-LABEL: func.func @sparse_weights
+// CHECK: %[[C:.*]] = tfx.sparse_csr %{{.*}}, %{{.*}}, %{{.*}} : (tensor<40xf32>, tensor<40xi16>, tensor<9xi32>) -> tensor<8x16xf32>
+// CHECK: %[[S:.*]] = tfx.sparse_2to4 %{{.*}}, %{{.*}} : (tensor<8x8xf32>, tensor<8x2xi8>) -> tensor<8x16xf32>
+// CHECK: tfx.linear %{{.*}}, %[[C]]
+// CHECK: tfx.linear %{{.*}}, %[[S]]
+func.func @sparse_weights(%x: tensor<2x16xf32>, %values: tensor<40xf32>, %columns: tensor<40xi16>,
+                          %offsets: tensor<9xi32>, %half: tensor<8x8xf32>, %meta: tensor<8x2xi8>)
+    -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %c = tfx.sparse_csr %values, %columns, %offsets : (tensor<40xf32>, tensor<40xi16>, tensor<9xi32>) -> tensor<8x16xf32>
+  %s = tfx.sparse_2to4 %half, %meta : (tensor<8x8xf32>, tensor<8x2xi8>) -> tensor<8x16xf32>
+  %y0 = tfx.linear %x, %c : (tensor<2x16xf32>, tensor<8x16xf32>) -> tensor<2x8xf32>
+  %y1 = tfx.linear %x, %s : (tensor<2x16xf32>, tensor<8x16xf32>) -> tensor<2x8xf32>
+  return %y0, %y1 : tensor<2x8xf32>, tensor<2x8xf32>
+}
