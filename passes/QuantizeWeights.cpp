@@ -335,7 +335,8 @@ struct QuantizeWeightsPass
 
   LogicalResult rewrite(Target &t) {
     LinearOp linear = t.linear;
-    OpBuilder b(linear);
+    // Before the sparse op that reads the values, or before the linear.
+    OpBuilder b(t.sparse ? t.sparse.getOperation() : linear.getOperation());
     Location loc = linear.getLoc();
     const QuantizedWeight &qw = *t.quantized;
     Tensor q = Tensor::ints({qw.rows, qw.cols}, 0, DType::I8);
