@@ -7,19 +7,21 @@
 // Mp = M rounded up to a vector) and the kernel works on Y^T:
 //
 //   forall block of CB output channels (the runtime's thread pool):
-//     for tile of T vectors of rows m:
-//       for channel n of the block:
-//         acc[T] = bias[n]
-//         for each nonzero (k, w) of row n:     (CSR: columns[j], values[j];
-//           acc[t] += w * X^T[k, m0 + t vw]      2:4: 4 g + 2-bit position)
-//         Y^T[n, m0..] = acc
+//     for tile of T vectors of rows m (T = 8 where M allows):
+//       for chunk of input channels k0 .. k0 + KC:
+//         for channel n of the block:
+//           acc[T] = chunk 0 ? bias[n] : Y^T[n, m0..]
+//           for each nonzero (k, w) of row n in the chunk:
+//             acc[t] += w * X^T[k, m0 + t vw]   (CSR: columns[j], values[j];
+//           Y^T[n, m0..] = acc                    2:4: 4 g + 2-bit position)
 //   Y = transpose(Y^T)
 //
-// The X^T tile of a row tile (K x T vectors) is shared by all channels of
-// the block, so it stays in L2 while their nonzeros stream past. A
-// multiply-add costs one vector load here against about half of one in the
-// dense register-blocked GEMM, so the dense kernel stays faster until most
-// weights are zero; bench/sparse measures the crossover.
+// Each nonzero costs T vector loads of X^T for T multiply-adds, so the
+// chunk's rows of X^T (KC x T vectors, 32 KiB) are sized to stay in L1
+// while all channels of the block use them; where each CSR row's nonzeros
+// of each chunk start is computed at compile time from the constant
+// columns. Eight accumulators cover the FMA latency. bench/prune measures
+// where the kernel overtakes the dense GEMM.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,7 +72,10 @@ static Value transposed(OpBuilder &b, Location loc, Value input) {
 
 /// Checks at compile time that constant CSR storage describes an [out, in]
 /// weight, so that the kernel's unchecked reads stay in bounds.
-static LogicalResult checkCsr(SparseCsrOp op) {
+struct CsrData {
+  Tensor columns, offsets;
+};
+static FailureOr<CsrData> checkCsr(SparseCsrOp op) {
   auto read = [](Value v) -> FailureOr<Tensor> {
     auto constant = v.getDefiningOp<arith::ConstantOp>();
     auto elements = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : nullptr;
@@ -96,7 +101,7 @@ static LogicalResult checkCsr(SparseCsrOp op) {
   for (int64_t c : columns->i)
     if (c < 0 || c >= shape[1])
       return op.emitError("column ") << c << " is outside [0, " << shape[1] << ")";
-  return success();
+  return CsrData{std::move(*columns), std::move(*offsets)};
 }
 
 /// A storage tensor as the kernels read it: a view of the weight blob, or
@@ -202,7 +207,8 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
   int64_t block = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 1;
   if (m == 0 || k == 0)
     return failure();
-  if (csr && failed(checkCsr(csr)))
+  FailureOr<CsrData> csrData = csr ? checkCsr(csr) : FailureOr<CsrData>(CsrData());
+  if (failed(csrData))
     return failure();
 
   Type f32 = b.getF32Type();
@@ -219,13 +225,47 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
   Value values = qValues ? Value()
                          : storage(fl, loc, csr ? csr.getValues() : semi.getValues());
   Value indices = storage(fl, loc, csr ? csr.getColumns() : semi.getMeta());
-  Value offsets = csr ? storage(fl, loc, csr.getRowOffsets()) : Value();
   if (bias)
     bias = reshapeTo(b, loc, bias, {n});
 
   int64_t paddedM = llvm::alignTo(m, vw), rowVectors = paddedM / vw;
-  int64_t tileVectors = rowVectors % 4 == 0 ? 4 : rowVectors % 2 == 0 ? 2 : 1;
+  // Eight accumulators cover the FMA latency (4 cycles, 2 per cycle) and
+  // take eight multiply-adds per nonzero read.
+  int64_t tileVectors = 1;
+  for (int64_t t : {8, 4, 2})
+    if (rowVectors % t == 0) {
+      tileVectors = t;
+      break;
+    }
   int64_t tileRows = tileVectors * vw;
+  // Input channels per chunk: the chunk's rows of X^T (chunk x tileRows
+  // floats) stay in a 32 KiB share of L1 while the block's channels use
+  // them; 8 divides it (a 2:4 meta byte covers 8 channels).
+  int64_t chunk = std::max<int64_t>(8, 32768 / (4 * tileRows) / 8 * 8);
+  chunk = std::min<int64_t>(chunk, llvm::alignTo(k, 8));
+  int64_t chunks = llvm::divideCeil(k, chunk);
+  // CSR: where each row's nonzeros of each chunk start, [n, chunks + 1],
+  // from the (constant) columns, packed at compile time.
+  Value chunkStarts;
+  if (csr) {
+    Tensor starts = Tensor::ints({n, chunks + 1}, 0, DType::I32);
+    const Tensor &columns = csrData->columns, &rows = csrData->offsets;
+    for (int64_t r = 0; r < n; ++r) {
+      int64_t j = rows.i[r];
+      for (int64_t c = 0; c <= chunks; ++c) {
+        while (j < rows.i[r + 1] && columns.i[j] < c * chunk)
+          ++j;
+        starts.i[r * (chunks + 1) + c] = c == chunks ? rows.i[r + 1] : j;
+      }
+    }
+    auto type = RankedTensorType::get({n, chunks + 1}, b.getI32Type());
+    auto attr = createResourceWeight(type, starts, "sparse_chunk_starts");
+    if (!attr) {
+      llvm::consumeError(attr.takeError());
+      return failure();
+    }
+    chunkStarts = storage(fl, loc, arith::ConstantOp::create(b, loc, type, *attr));
+  }
   Value xt = transposed(b, loc, reshapeTo(b, loc, x, {m, k}));
   if (paddedM != m)
     xt = tensor::InsertSliceOp::create(
@@ -246,19 +286,16 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
     }
   };
   // The accumulators of channel `ch` over rows m0 .. m0 + tileRows.
-  auto channel = [&](OpBuilder &b, Location loc, Value ch, Value m0) {
-    SmallVector<Value> init;
-    Value start = bias ? splat(b, loc, tensor::ExtractOp::create(b, loc, bias, ch), vw)
-                       : constantOf(b, loc, vecType, 0.0);
-    init.assign(tileVectors, start);
+  auto channel = [&](OpBuilder &b, Location loc, Value ch, Value m0, Value c,
+                     ValueRange init) {
     scf::ForOp loop;
     if (csr) {
-      auto offsetAt = [&](Value i) {
-        Value v = tensor::ExtractOp::create(b, loc, offsets, i);
+      auto startAt = [&](Value i) {
+        Value v = tensor::ExtractOp::create(b, loc, chunkStarts, ValueRange{ch, i});
         return arith::IndexCastOp::create(b, loc, b.getIndexType(), v).getResult();
       };
-      Value lo = offsetAt(ch);
-      Value hi = offsetAt(arith::AddIOp::create(b, loc, ch, indexConstant(b, loc, 1)));
+      Value lo = startAt(c);
+      Value hi = startAt(arith::AddIOp::create(b, loc, c, indexConstant(b, loc, 1)));
       loop = scf::ForOp::create(
           b, loc, lo, hi, indexConstant(b, loc, 1), init,
           [&](OpBuilder &b, Location loc, Value j, ValueRange accs) {
@@ -272,9 +309,12 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
     } else {
       // One meta byte: four nonzeros, two groups of four input channels.
       Type i32 = b.getI32Type();
+      Value lo = arith::MulIOp::create(b, loc, c, indexConstant(b, loc, chunk / 8));
+      Value hi = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, lo, indexConstant(b, loc, chunk / 8)),
+          indexConstant(b, loc, k / 8));
       loop = scf::ForOp::create(
-          b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k / 8),
-          indexConstant(b, loc, 1), init,
+          b, loc, lo, hi, indexConstant(b, loc, 1), init,
           [&](OpBuilder &b, Location loc, Value byteIndex, ValueRange accs) {
             SmallVector<Value> acc(accs);
             Value byte = arith::ExtUIOp::create(
@@ -322,21 +362,48 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
             b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, paddedM),
             indexConstant(b, loc, tileRows), ValueRange{tile},
             [&](OpBuilder &b, Location loc, Value m0, ValueRange rowIter) {
-              auto chLoop = scf::ForOp::create(
-                  b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, block),
-                  indexConstant(b, loc, 1), rowIter,
-                  [&](OpBuilder &b, Location loc, Value c, ValueRange iter) {
-                    Value ch = arith::AddIOp::create(b, loc, n0, c);
-                    SmallVector<Value> acc = channel(b, loc, ch, m0);
-                    Value t = iter[0];
-                    for (int64_t v = 0; v < tileVectors; ++v) {
-                      Value col = arith::AddIOp::create(b, loc, m0,
-                                                        indexConstant(b, loc, v * vw));
-                      t = writeVector(b, loc, acc[v], t, {c, col});
-                    }
-                    scf::YieldOp::create(b, loc, t);
-                  });
-              scf::YieldOp::create(b, loc, chLoop.getResults());
+              // Chunk 0 starts from the bias, the others from the tile.
+              auto chunkStep = [&](OpBuilder &b, Location loc, Value c, Value tile,
+                                   bool first) {
+                return scf::ForOp::create(
+                           b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, block),
+                           indexConstant(b, loc, 1), ValueRange{tile},
+                           [&](OpBuilder &b, Location loc, Value local, ValueRange iter) {
+                             Value ch = arith::AddIOp::create(b, loc, n0, local);
+                             Value t = iter[0];
+                             SmallVector<Value> init;
+                             for (int64_t v = 0; v < tileVectors; ++v) {
+                               Value col = arith::AddIOp::create(
+                                   b, loc, m0, indexConstant(b, loc, v * vw));
+                               if (!first)
+                                 init.push_back(readVector(b, loc, t, {local, col}, vw));
+                               else if (bias)
+                                 init.push_back(splat(
+                                     b, loc, tensor::ExtractOp::create(b, loc, bias, ch), vw));
+                               else
+                                 init.push_back(constantOf(b, loc, vecType, 0.0));
+                             }
+                             SmallVector<Value> acc = channel(b, loc, ch, m0, c, init);
+                             for (int64_t v = 0; v < tileVectors; ++v) {
+                               Value col = arith::AddIOp::create(
+                                   b, loc, m0, indexConstant(b, loc, v * vw));
+                               t = writeVector(b, loc, acc[v], t, {local, col});
+                             }
+                             scf::YieldOp::create(b, loc, t);
+                           })
+                    .getResult(0);
+              };
+              Value t = chunkStep(b, loc, indexConstant(b, loc, 0), rowIter[0], true);
+              if (chunks > 1)
+                t = scf::ForOp::create(
+                        b, loc, indexConstant(b, loc, 1), indexConstant(b, loc, chunks),
+                        indexConstant(b, loc, 1), ValueRange{t},
+                        [&](OpBuilder &b, Location loc, Value c, ValueRange iter) {
+                          scf::YieldOp::create(b, loc,
+                                               chunkStep(b, loc, c, iter[0], false));
+                        })
+                        .getResult(0);
+              scf::YieldOp::create(b, loc, t);
             });
         return ParallelTile{rowLoop.getResult(0), offsetsOf, sizes};
       });
