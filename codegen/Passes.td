@@ -25,6 +25,8 @@ def TfxLowerToLinalg : Pass<"tfx-lower-to-linalg", "mlir::ModuleOp"> {
            "Output channels per packed weight panel (a multiple of 16)">,
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "f32 lanes of the target's vectors (16 for AVX-512, 8 for AVX2)">,
+    Option<"vnni", "vnni", "bool", "false",
+           "The target has AVX-512 VNNI: W8A8 linears run as int8 GEMMs (vpdpbusd)">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",

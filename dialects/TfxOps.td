@@ -64,6 +64,31 @@ def Tfx_DequantizeOp : Tfx_Op<"dequantize", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Tfx_QuantizeActivationsOp : Tfx_Op<"quantize_activations",
+                                         [Pure, SameOperandsAndResultType]> {
+  let summary = "dynamic per-row quantization of activations (a Q/DQ pair)";
+  let description = [{
+    Rounds each row `x[..., :]` (the last dimension) to signed `bits`-bit
+    integers with a scale computed from the data at run time and returns
+    them as floats: with `qmax = 2^(bits-1) - 1`, `amax = max |x[r, :]|`,
+    `result[r, k] = clamp(round_even(x[r, k] * (qmax / amax)), -qmax, qmax)
+    * (amax / qmax)` (zeros for a row of zeros), computed in f32. It is
+    ONNX's QuantizeLinear/DequantizeLinear pair with a per-token dynamic
+    scale, in one op. A `tfx.linear` whose input is this op and whose weight
+    is a `tfx.dequantize` of int8 per output channel is what W8A8
+    quantization produces; code generation runs it as an integer GEMM
+    (AVX-512 VNNI where the target has it) and rescales the int32 sums.
+    ```mlir
+    %xq = tfx.quantize_activations %x {bits = 8 : i64} : tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfx_FloatTensor:$input,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>,
+                                         "8">:$bits);
+  let results = (outs Tfx_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
 def Tfx_SparseCsrOp : Tfx_Op<"sparse_csr", [Pure]> {
   let summary = "a 2-D weight stored as its nonzeros by rows (unstructured sparsity)";
   let description = [{

@@ -26,10 +26,15 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "unknown quantization scheme '" + scheme +
                                        "': " + why +
-                                       " (w8, w8-g128, w4-g128, w4-g32-gptq, ...)");
+                                       " (w8, w8a8, w8-g128, w4-g128, w4-g32-gptq, ...)");
   };
   llvm::SmallVector<llvm::StringRef> parts;
   scheme.split(parts, '-');
+  // w8a8[-gptq]: int8 weights per output channel and int8 activations per
+  // row, quantized at run time.
+  bool dynamic = parts[0] == "w8a8";
+  if (dynamic)
+    parts[0] = "w8";
   int64_t bits = parts[0] == "w8" ? 8 : parts[0] == "w4" ? 4 : 0;
   if (!bits)
     return bad("it must start with w8 or w4");
@@ -38,7 +43,8 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
   for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
     if (part == "gptq" && !gptq) {
       gptq = true;
-    } else if (part.consume_front("g") && !part.getAsInteger(10, group) && group > 0) {
+    } else if (!dynamic && part.consume_front("g") && !part.getAsInteger(10, group) &&
+               group > 0) {
       continue;
     } else {
       return bad("'" + part + "' is neither g<N> nor gptq");
@@ -50,7 +56,8 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
                                        "' needs --calibration (GPTQ)");
   std::string pipeline = "tfx-quantize-weights{bits=" + std::to_string(bits) +
                          " group-size=" + std::to_string(group) +
-                         (gptq ? " method=gptq" : "");
+                         (gptq ? " method=gptq" : "") +
+                         (dynamic ? " activations=dynamic" : "");
   if (!calibration.empty())
     pipeline += " calibration=" + calibration.str();
   return pipeline + "}";

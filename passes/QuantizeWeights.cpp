@@ -71,6 +71,16 @@ struct QuantizeWeightsPass
     if (method != "rtn" && method != "gptq")
       return module.emitError("tfx-quantize-weights: unknown method '")
              << std::string(method) << "' (rtn, gptq)";
+    bool dynamicActivations = activations == "dynamic";
+    if (!dynamicActivations && activations != "none")
+      return module.emitError("tfx-quantize-weights: unknown activations '")
+             << std::string(activations) << "' (none, dynamic)";
+    if (dynamicActivations && (bits != 8 || groupSize != 0))
+      return module.emitError("tfx-quantize-weights: activations=dynamic needs bits=8 "
+                              "group-size=0 (int8 weights, one scale per output channel)");
+    if (dynamicActivations && maxError > 0)
+      return module.emitError("tfx-quantize-weights: activations=dynamic does not "
+                              "combine with max-error");
     if (damping <= 0)
       return module.emitError("tfx-quantize-weights: damping must be > 0");
     bool gptq = method == "gptq";
@@ -206,7 +216,8 @@ struct QuantizeWeightsPass
     eraseDeadOps(*func);
     size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
     run->log() << work.size() - kept << " linears quantized (" << method << ", int"
-               << bits << (maxError > 0 ? ", mixed precision" : "") << ")\n";
+               << bits << (maxError > 0 ? ", mixed precision" : "")
+               << (dynamicActivations ? ", int8 activations per row" : "") << ")\n";
     return success(succeeded(run->finish(module)));
   }
 
@@ -360,6 +371,14 @@ struct QuantizeWeightsPass
       t.sparse.getValuesMutable().assign(dq->getResult());
     else
       linear.getWeightMutable().assign(dq->getResult());
+    // W8A8: the input too, one scale per row at run time (the sparse kernel
+    // multiplies float activations, so 2:4 linears stay weight-only).
+    if (activations == "dynamic" && !t.sparse) {
+      OpBuilder at(linear);
+      auto xq = QuantizeActivationsOp::create(at, loc, linear.getInput(),
+                                              at.getI64IntegerAttr(8));
+      linear.getInputMutable().assign(xq.getResult());
+    }
     return success();
   }
 };

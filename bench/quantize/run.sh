@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Weight-only quantization against float, in one run: artifact size,
-# prefill latency (one [1, 256] forward pass) and greedy decode speed of
-# the same model compiled as f32, w8, w4-g128 and w4-g128-gptq, each as a
+# Quantization against float, in one run: artifact size, prefill latency
+# (one [1, 256] forward pass) and greedy decode speed of the same model
+# compiled as f32, w8, w8a8 (int8 activations too), w4-g128 and
+# w4-g128-gptq, each as a
 # ratio to f32 measured in this run; with a model that has a held-out set
 # (gpt2-pydoc), also its held-out perplexity and top-1 agreement.
 #
@@ -36,7 +37,7 @@ run_artifact.write_safetensors(sys.argv[1], {"input.input_ids": ids, "input.atte
 PY
 echo "1 2 3 4 5 6 7 8" > "$tmp/prompt.txt"
 
-schemes=(f32 w8 w4-g128)
+schemes=(f32 w8 w8a8 w4-g128)
 [ -f "$heldout" ] && schemes+=(w4-g128-gptq)
 printf "%-14s %9s %7s %11s %7s %10s %7s %10s %7s\n" scheme "weights" ratio "prefill ms" speedup "decode t/s" speedup perplexity top1
 for s in "${schemes[@]}"; do

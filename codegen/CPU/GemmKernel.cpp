@@ -20,6 +20,15 @@
 // PanelsNKNibbles), widened, converted and multiplied by the group's scale
 // vectors (loaded once per group of K) before the same FMAs.
 //
+// W8A8 (the input is tfx.quantize_activations, the weight int8 per output
+// channel) on targets with AVX-512 VNNI is an integer GEMM: each row of A
+// is quantized to int8 with its own scale and stored as the unsigned bytes
+// q + 128, four to a 32-bit lane; B is packed four input channels to a lane
+// (WeightLayout::PanelsNKQuads); vpdpbusd adds four u8 x s8 products per
+// lane into int32 accumulators. The +128 shift adds 128 x (the column's
+// weight sum), which is subtracted before the sums are converted and scaled
+// by (row scale x channel scale) - what int8 GEMM libraries do on x86.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Elementwise.h"
@@ -27,7 +36,10 @@
 #include "LinalgBuilders.h"
 #include "Lowering.h"
 
+#include "tfx/Support/ResourceWeights.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/MathExtras.h"
@@ -57,6 +69,10 @@ struct GemmPlan {
   Value lhs; ///< [M, K]
   WeightRef weight;
   std::optional<QuantizedB> quant;
+  /// W8A8 on VNNI: `lhs` is the float input of the tfx.quantize_activations,
+  /// and `correction` holds 128 x the column sums of the integer weights.
+  bool int8 = false;
+  WeightRef correction;
   WeightLayout layout = WeightLayout::PanelsNK;
   Value bias; ///< [N] or null
   int64_t m = 0, n = 0, k = 0;
@@ -120,6 +136,41 @@ static std::optional<EpilogueStep> fusibleStep(Operation *user, Value value,
   return step;
 }
 
+/// Switches a W8A8 linear to the int8 GEMM where the target has VNNI;
+/// fails only on an internal error.
+static LogicalResult planInt8(FuncLowering &fl, GemmPlan &plan) {
+  auto qa = plan.lhs.getDefiningOp<QuantizeActivationsOp>();
+  if (!qa || qa.getBits() != 8 || !fl.options.vnni || fl.options.vectorWidth != 16 ||
+      !plan.quant || plan.quant->bits != 8 || plan.quant->groupSize != plan.k ||
+      plan.k % 4 != 0 || !isF32Tensor(qa.getInput()))
+    return success();
+  auto elements = dyn_cast<ElementsAttr>(plan.quant->q.source);
+  if (!elements)
+    return success();
+  auto q = tensorFromElements(elements);
+  if (!q) {
+    llvm::consumeError(q.takeError());
+    return success();
+  }
+  Tensor correction = Tensor::ints({plan.n, 1}, 0, DType::I32);
+  for (int64_t j = 0; j < plan.n; ++j) {
+    int64_t sum = 0;
+    for (int64_t k = 0; k < plan.k; ++k)
+      sum += q->i[j * plan.k + k];
+    correction.i[j] = 128 * sum;
+  }
+  auto type = RankedTensorType::get({plan.n, 1}, IntegerType::get(elements.getContext(), 32));
+  auto attr = createResourceWeight(type, correction, "int8_column_sums");
+  if (!attr) {
+    llvm::consumeError(attr.takeError());
+    return failure();
+  }
+  plan.correction = WeightRef{*attr, false, type};
+  plan.lhs = qa.getInput();
+  plan.int8 = true;
+  return success();
+}
+
 static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
   GemmPlan plan;
   Value x, w;
@@ -168,6 +219,8 @@ static std::optional<GemmPlan> planGemm(FuncLowering &fl, Operation *op) {
   plan.paddedN = llvm::alignTo(plan.n, plan.nr);
   bool padded = plan.paddedN != plan.n;
   plan.lhs = x;
+  if (failed(planInt8(fl, plan)))
+    return std::nullopt;
   // Absorb the elementwise ops that only consume the running result.
   Value value = op->getResult(0);
   plan.last = op;
@@ -202,9 +255,14 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
 
   Value lhs = reshapeTo(b, loc, plan->lhs, {m, k});
   const std::optional<QuantizedB> &quant = plan->quant;
-  Value packed, scales;
+  Value packed, scales, quads, rowScales, correction;
   int64_t groupSize = k, groups = 1;
-  if (quant) {
+  if (plan->int8) {
+    packed = fl.weightTensor(loc, quant->q, WeightLayout::PanelsNKQuads, nr);
+    scales = fl.weightTensor(loc, quant->scales, WeightLayout::PanelsNK, nr);
+    correction = fl.weightTensor(loc, plan->correction, WeightLayout::PanelsNK, nr);
+    std::tie(quads, rowScales) = quantizeRowsToQuads(b, loc, lhs);
+  } else if (quant) {
     packed = fl.weightTensor(loc, quant->q,
                              quant->bits == 4 ? WeightLayout::PanelsNKNibbles
                                               : WeightLayout::PanelsNK,
@@ -238,7 +296,9 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
     SmallVector<Value> init;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v) {
-        if (bias) {
+        if (plan->int8) {
+          init.push_back(constantOf(b, loc, VectorType::get({vw}, b.getI32Type()), 0.0));
+        } else if (bias) {
           Value col = arith::AddIOp::create(b, loc, col0, indexConstant(b, loc, v * vw));
           init.push_back(readVector(b, loc, bias, col, vw));
         } else {
@@ -305,7 +365,38 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
           });
     };
     scf::ForOp kLoop;
-    if (!quant) {
+    if (plan->int8) {
+      // acc[r][v] += 4 u8 x s8 products per lane (vpdpbusd).
+      // LLVM 22 types the operands as bytes: (<16 x i32>, <64 x i8>, <64 x i8>).
+      auto lanes = VectorType::get({vw}, b.getI32Type());
+      auto bytesType = VectorType::get({vw * 4}, b.getI8Type());
+      kLoop = scf::ForOp::create(
+          b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k / 4),
+          indexConstant(b, loc, 1), init,
+          [&](OpBuilder &b, Location loc, Value kq, ValueRange accs) {
+            SmallVector<Value> acc(accs);
+            SmallVector<Value> bv;
+            for (int64_t v = 0; v < vectors; ++v) {
+              Value bytes = readVector(b, loc, packed,
+                                       {block, kq, indexConstant(b, loc, v * vw * 4)}, vw * 4);
+              bv.push_back(bytes);
+            }
+            for (int64_t r = 0; r < rows; ++r) {
+              Value a = vector::BitCastOp::create(
+                  b, loc, bytesType,
+                  splat(b, loc,
+                        tensor::ExtractOp::create(b, loc, quads, ValueRange{rowIndex[r], kq}),
+                        vw));
+              for (int64_t v = 0; v < vectors; ++v)
+                acc[r * vectors + v] =
+                    LLVM::CallIntrinsicOp::create(
+                        b, loc, lanes, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                        ValueRange{acc[r * vectors + v], a, bv[v]})
+                        .getResult(0);
+            }
+            scf::YieldOp::create(b, loc, acc);
+          });
+    } else if (!quant) {
       kLoop = kRange(b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k), init, {});
     } else {
       // One scale vector per panel vector and group, loaded once per group.
@@ -327,6 +418,20 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
       for (int64_t v = 0; v < vectors; ++v) {
         Value value = kLoop.getResult(r * vectors + v);
         Value col = arith::AddIOp::create(b, loc, col0, indexConstant(b, loc, v * vw));
+        if (plan->int8) {
+          // (sum - 128 x column sum) x row scale x channel scale (+ bias).
+          Value v0 = indexConstant(b, loc, v * vw), zero = indexConstant(b, loc, 0);
+          Value exact = arith::SubIOp::create(
+              b, loc, value, readVector(b, loc, correction, {block, zero, v0}, vw));
+          Value rowScale = splat(b, loc,
+                                 tensor::ExtractOp::create(b, loc, rowScales, rowIndex[r]), vw);
+          Value scale = arith::MulFOp::create(
+              b, loc, rowScale, readVector(b, loc, scales, {block, zero, v0}, vw));
+          value = arith::MulFOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, VectorType::get({vw}, f32), exact), scale);
+          if (bias)
+            value = arith::AddFOp::create(b, loc, value, readVector(b, loc, bias, col, vw));
+        }
         for (const EpilogueStep &step : plan->epilogue) {
           SmallVector<Value> args;
           Value other;

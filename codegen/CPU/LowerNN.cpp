@@ -376,6 +376,81 @@ static FailureOr<Value> lowerRmsNorm(OpBuilder &b, RmsNormOp op) {
       });
 }
 
+/// max |x| over the last dimension.
+static Value rowAbsMax(OpBuilder &b, Location loc, Value x) {
+  return reduceRows(b, loc, x, [](OpBuilder &nb, Location l, ValueRange a) {
+    return (Value)arith::MaximumFOp::create(nb, l, a[1], math::AbsFOp::create(nb, l, a[0]));
+  });
+}
+
+/// clamp(round_even(x * qmax / amax), -qmax, qmax) (0 where amax is 0), in
+/// the element type of x: the integer tfx.quantize_activations rounds to.
+static Value quantizeElement(OpBuilder &b, Location loc, Value x, Value amax,
+                             double qmax) {
+  Type t = x.getType();
+  Value zero = constantOf(b, loc, t, 0.0), limit = constantOf(b, loc, t, qmax);
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, zero);
+  Value inv = arith::SelectOp::create(b, loc, positive,
+                                      arith::DivFOp::create(b, loc, limit, amax), zero);
+  Value q = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, x, inv));
+  return arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, q, arith::NegFOp::create(b, loc, limit)),
+      limit);
+}
+
+static FailureOr<Value> lowerQuantizeActivations(OpBuilder &b, QuantizeActivationsOp op) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  if (!cast<RankedTensorType>(x.getType()).getElementType().isF32())
+    return op.emitError("quantize_activations: the CPU lowering needs f32");
+  double qmax = (double)((1 << (op.getBits() - 1)) - 1);
+  Value amax = rowAbsMax(b, loc, x);
+  return normalizeRows(b, loc, x, amax, {}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value q = quantizeElement(nb, l, a[0], a[1], qmax);
+    Value scale = arith::DivFOp::create(nb, l, a[1], constantOf(nb, l, a[1].getType(), qmax));
+    return (Value)arith::MulFOp::create(nb, l, q, scale);
+  });
+}
+
+std::pair<Value, Value> mlir::tfx::quantizeRowsToQuads(OpBuilder &b, Location loc,
+                                                       Value x) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t m = type.getDimSize(0), k = type.getDimSize(1), quads = k / 4;
+  Value amax = rowAbsMax(b, loc, x);
+  Type i32 = b.getI32Type();
+  AffineExpr dm, dq, di;
+  bindDims(ctx, dm, dq, di);
+  Value grouped = reshapeTo(b, loc, x, {m, quads, 4});
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {dm, dq, di}, ctx),
+                                 AffineMap::get(3, 0, {dm}, ctx),
+                                 AffineMap::get(3, 0, {dm, dq}, ctx)};
+  SmallVector<utils::IteratorType> iterators = parallelIterators(2);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value init = filledTensor(b, loc, {m, quads}, i32, 0.0);
+  Value packed =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{grouped, amax}, ValueRange{init},
+          maps, iterators,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value q = arith::FPToSIOp::create(nb, l, i32, quantizeElement(nb, l, a[0], a[1], 127));
+            // The unsigned byte q + 128, at byte i of the lane.
+            Value byte = arith::AddIOp::create(nb, l, q, arith::ConstantIntOp::create(nb, l, i32, 128));
+            Value i = arith::IndexCastOp::create(nb, l, i32, linalg::IndexOp::create(nb, l, 2));
+            Value shift = arith::MulIOp::create(nb, l, i, arith::ConstantIntOp::create(nb, l, i32, 8));
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::OrIOp::create(nb, l, a[2],
+                                                       arith::ShLIOp::create(nb, l, byte, shift))});
+          })
+          .getResult(0);
+  Value scales = buildElementwise(
+      b, loc, cast<RankedTensorType>(amax.getType()), amax,
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::DivFOp::create(nb, l, a[0], constantOf(nb, l, a[0].getType(), 127.0));
+      });
+  return {packed, scales};
+}
+
 static FailureOr<Value> lowerSoftmax(OpBuilder &b, SoftmaxOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -562,6 +637,7 @@ FailureOr<Value> mlir::tfx::lowerNNOp(FuncLowering &fl, OpBuilder &b,
       .Case([&](LinearOp o) { return lowerLinear(fl, b, o); })
       .Case([&](MatMulOp o) { return lowerMatMul(fl, b, o); })
       .Case([&](DequantizeOp o) { return lowerDequantize(fl, b, o); })
+      .Case([&](QuantizeActivationsOp o) { return lowerQuantizeActivations(b, o); })
       .Case([&](LayerNormOp o) { return lowerLayerNorm(b, o); })
       .Case([&](RmsNormOp o) { return lowerRmsNorm(b, o); })
       .Case([&](SoftmaxOp o) { return lowerSoftmax(b, o); })

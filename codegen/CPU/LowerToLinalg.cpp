@@ -255,7 +255,7 @@ struct LowerToLinalgPass
         weightOps.push_back(weight);
       else if (isa<SparseCsrOp, Sparse24Op>(op))
         sparseOps.push_back(&op);
-      else if (isa<DequantizeOp>(op))
+      else if (isa<DequantizeOp, QuantizeActivationsOp>(op))
         dequantizeOps.push_back(&op);
       else if (isa<TfxDialect>(op.getDialect()))
         ops.push_back(&op);
@@ -280,7 +280,7 @@ struct LowerToLinalgPass
     for (Operation *deferred : llvm::concat<Operation *>(sparseOps, dequantizeOps)) {
       if (!deferred->use_empty()) {
         b.setInsertionPoint(deferred);
-        FailureOr<Value> lowered = isa<DequantizeOp>(deferred)
+        FailureOr<Value> lowered = isa<DequantizeOp, QuantizeActivationsOp>(deferred)
                                        ? lowerNNOp(fl, b, deferred)
                                        : lowerSparseWeight(fl, b, deferred);
         if (failed(lowered))
@@ -328,6 +328,7 @@ struct LowerToLinalgPass
     options.kernels = kernels;
     options.panel = panel;
     options.vectorWidth = vectorWidth;
+    options.vnni = vnni;
     FailureOr<WeightPlan> plan = WeightPlan::load(module);
     if (failed(plan))
       return signalPassFailure();

@@ -30,6 +30,8 @@ struct LoweringOptions {
   bool kernels = false;
   int64_t panel = 16;
   int64_t vectorWidth = 16;
+  /// AVX-512 VNNI (vpdpbusd) for int8 GEMMs.
+  bool vnni = false;
 };
 
 /// Where a weight-like value comes from.
@@ -90,6 +92,11 @@ FailureOr<Value> lowerNormKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
 /// nonzero (SparseLinear.cpp).
 FailureOr<Value> lowerSparseLinearKernel(FuncLowering &fl, OpBuilder &b,
                                          LinearOp op);
+/// Rows of an f32 [M, K] (K % 4 == 0) quantized as tfx.quantize_activations
+/// does (int8, scale amax / 127 per row), as the unsigned bytes q + 128
+/// four to an i32 ([M, K/4], byte i of lane kq holds channel 4 kq + i) and
+/// the scales [M]: the unsigned operand of vpdpbusd.
+std::pair<Value, Value> quantizeRowsToQuads(OpBuilder &b, Location loc, Value x);
 /// The dense weight of a tfx.sparse_csr / tfx.sparse_2to4 that some user
 /// other than the sparse kernel reads.
 FailureOr<Value> lowerSparseWeight(FuncLowering &fl, OpBuilder &b, Operation *op);

@@ -28,6 +28,7 @@ void mlir::tfx::buildCpuPipeline(OpPassManager &pm,
   TfxLowerToLinalgOptions lowering;
   lowering.kernels = options.kernels;
   lowering.vectorWidth = options.vectorWidth;
+  lowering.vnni = options.vnni;
   pm.addPass(createTfxLowerToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

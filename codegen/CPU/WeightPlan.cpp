@@ -21,6 +21,8 @@ static StringRef layoutName(WeightLayout layout) {
     return "panels_kn";
   case WeightLayout::PanelsNKNibbles:
     return "panels_nk_nibbles";
+  case WeightLayout::PanelsNKQuads:
+    return "panels_nk_quads";
   }
   return "plain";
 }
@@ -34,6 +36,8 @@ static std::optional<WeightLayout> parseLayout(StringRef name) {
     return WeightLayout::PanelsKN;
   if (name == "panels_nk_nibbles")
     return WeightLayout::PanelsNKNibbles;
+  if (name == "panels_nk_quads")
+    return WeightLayout::PanelsNKQuads;
   return std::nullopt;
 }
 
@@ -49,6 +53,9 @@ SmallVector<int64_t> WeightSlot::storedShape() const {
     return {(int64_t)llvm::divideCeil(shape[1], panel), shape[0], panel};
   case WeightLayout::PanelsNKNibbles:
     return {(int64_t)llvm::divideCeil(shape[0], panel), shape[1], panel / 2};
+  case WeightLayout::PanelsNKQuads:
+    return {(int64_t)llvm::divideCeil(shape[0], panel),
+            (int64_t)llvm::divideCeil(shape[1], 4), panel * 4};
   }
   return SmallVector<int64_t>(shape);
 }

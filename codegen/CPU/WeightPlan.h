@@ -35,6 +35,11 @@ enum class WeightLayout {
   /// panel in its low nibble and column j + P/2 in its high nibble, so that
   /// one vector of bytes unpacks into the panel's two column vectors.
   PanelsNKNibbles,
+  /// A 2-D [N, K] weight of 8-bit integers for the int8 dot-product
+  /// instructions (VNNI vpdpbusd): [ceil(N/P)][K/4][P][4] bytes, so that the
+  /// four consecutive input channels of each of P columns form one 32-bit
+  /// lane. K is padded with zeros to a multiple of 4.
+  PanelsNKQuads,
 };
 
 struct WeightSlot {

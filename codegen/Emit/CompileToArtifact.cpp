@@ -14,6 +14,7 @@
 #include "Header.h"
 #include "Link.h"
 #include "Target.h"
+#include "tfx/artifact.h"
 #include "WeightBlob.h"
 #include "tfx/Codegen/Passes.h"
 
@@ -134,6 +135,7 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
   CpuPipelineOptions pipeline;
   pipeline.kernels = options.kernels;
   pipeline.vectorWidth = target->vectorWidth;
+  pipeline.vnni = target->vectorWidth == 16 && (target->featureBits & TFX_CPU_AVX512VNNI);
   pipeline.parallelMinWork = options.parallelMinWork;
   buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(module)))

@@ -124,6 +124,19 @@ llvm::Expected<std::vector<uint8_t>> mlir::tfx::packWeights(ModuleOp module,
             base[out] = nibble(nb * p + j, k) | (uint8_t)(nibble(nb * p + j + half, k) << 4);
       break;
     }
+    case WeightLayout::PanelsNKQuads: {
+      // byte[nb][kq][j][i] = W[nb*P + j][4 kq + i], zeros past N and K.
+      int64_t n = shape[0], kDim = shape[1], p = slot.panel, out = 0;
+      for (int64_t nb = 0, panels = (int64_t)llvm::divideCeil(n, p); nb < panels; ++nb)
+        for (int64_t kq = 0, quads = (int64_t)llvm::divideCeil(kDim, 4); kq < quads; ++kq)
+          for (int64_t j = 0; j < p; ++j)
+            for (int64_t i = 0; i < 4; ++i, ++out) {
+              int64_t col = nb * p + j, k = 4 * kq + i;
+              if (col < n && k < kDim)
+                base[out] = (uint8_t)(int8_t)data->at(col * kDim + k);
+            }
+      break;
+    }
     }
   }
   return blob;

@@ -184,6 +184,9 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
       .Case([&](DequantizeOp o) {
         return k::dequantize(args[0], args[1], (int64_t)o.getGroupSize());
       })
+      .Case([&](QuantizeActivationsOp o) {
+        return k::quantizeActivations(args[0], (int64_t)o.getBits());
+      })
       .Case([&](SparseCsrOp o) {
         auto shape = cast<RankedTensorType>(o.getType()).getShape();
         return k::sparseCsr(args[0], args[1], args[2], shape[0], shape[1]);

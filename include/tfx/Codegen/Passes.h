@@ -23,6 +23,8 @@ struct CpuPipelineOptions {
   bool kernels = true;
   /// f32 lanes of the target's widest vectors (16: AVX-512, 8: AVX2, 4: SSE).
   int64_t vectorWidth = 16;
+  /// AVX-512 VNNI: int8 GEMMs for linears with quantized activations.
+  bool vnni = false;
   /// Linalg ops with fewer loop iterations run sequentially.
   int64_t parallelMinWork = 32768;
 };

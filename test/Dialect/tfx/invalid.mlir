@@ -258,3 +258,11 @@ func.func @sparse24_meta(%v: tensor<8x8xf32>, %m: tensor<8x4xi8>) -> tensor<8x16
   %w = tfx.sparse_2to4 %v, %m : (tensor<8x8xf32>, tensor<8x4xi8>) -> tensor<8x16xf32>
   return %w : tensor<8x16xf32>
 }
+
+// -----
+
+func.func @quantize_activations_bits(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{attribute 'bits' failed to satisfy constraint}}
+  %y = tfx.quantize_activations %x {bits = 16 : i64} : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}

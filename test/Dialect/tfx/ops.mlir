@@ -55,3 +55,13 @@ func.func @sparse_weights(%x: tensor<2x16xf32>, %values: tensor<40xf32>, %column
   %y1 = tfx.linear %x, %s : (tensor<2x16xf32>, tensor<8x16xf32>) -> tensor<2x8xf32>
   return %y0, %y1 : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// CHECK-LABEL: func.func @w8a8
+// CHECK: %[[XQ:.*]] = tfx.quantize_activations %{{.*}} : tensor<2x128xf32>
+// CHECK: tfx.linear %[[XQ]], %{{.*}}
+func.func @w8a8(%x: tensor<2x128xf32>, %q: tensor<64x128xi8>, %s: tensor<64x1xf32>) -> tensor<2x64xf32> {
+  %xq = tfx.quantize_activations %x {bits = 8 : i64} : tensor<2x128xf32>
+  %w = tfx.dequantize %q, %s {group_size = 128 : i64} : (tensor<64x128xi8>, tensor<64x1xf32>) -> tensor<64x128xf32>
+  %y = tfx.linear %xq, %w : (tensor<2x128xf32>, tensor<64x128xf32>) -> tensor<2x64xf32>
+  return %y : tensor<2x64xf32>
+}
