@@ -29,6 +29,16 @@ done
 $bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
   --input-shape attention_mask=3x16 --quantize=w4-g32-gptq \
   --calibration "$models/gpt2-test/reference.safetensors" --emit=mlir -o "$tmp/m.mlir" 2>/dev/null
+# Pruning into sparse storage (Wanda statistics, CSR and 2:4 packing, the
+# interpreter's sparse kernels) and W8A8 (the activation rounding).
+for passes in "tfx-prune-weights{sparsity=0.6 criterion=wanda calibration=$models/gpt2-test/reference.safetensors}" \
+    "tfx-prune-weights{pattern=2:4 calibration=$models/gpt2-test/reference.safetensors}"; do
+  $bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
+    --input-shape attention_mask=3x16 --passes="$passes" --emit=mlir -o "$tmp/m.mlir" 2>/dev/null
+done
+$bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
+  --input-shape attention_mask=3x16 --quantize=w8a8 \
+  --calibration "$models/gpt2-test/reference.safetensors" --emit=mlir -o "$tmp/m.mlir" 2>/dev/null
 if [ -d ../shared/models ]; then
   for onnx in ../shared/models/*/model.*.onnx; do
     $bin/tfx-compile "$onnx" --emit=mlir -o "$tmp/m.mlir"
