@@ -49,6 +49,13 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+LogicalResult QuantizeActivationsOp::verify() {
+  if (std::optional<APFloat> range = getRange();
+      range && !(range->isFinite() && range->convertToDouble() > 0))
+    return emitOpError("range must be a positive finite number");
+  return success();
+}
+
 LogicalResult SparseCsrOp::verify() {
   auto values = getValues().getType(), columns = getColumns().getType();
   auto offsets = getRowOffsets().getType();

@@ -74,7 +74,8 @@ def Tfx_QuantizeActivationsOp : Tfx_Op<"quantize_activations",
     `result[r, k] = clamp(round_even(x[r, k] * (qmax / amax)), -qmax, qmax)
     * (amax / qmax)` (zeros for a row of zeros), computed in f32. It is
     ONNX's QuantizeLinear/DequantizeLinear pair with a per-token dynamic
-    scale, in one op. A `tfx.linear` whose input is this op and whose weight
+    scale, in one op. With `range` (static quantization, calibrated), `amax`
+    is that constant for every row and larger values clip. A `tfx.linear` whose input is this op and whose weight
     is a `tfx.dequantize` of int8 per output channel is what W8A8
     quantization produces; code generation runs it as an integer GEMM
     (AVX-512 VNNI where the target has it) and rescales the int32 sums.
@@ -84,9 +85,11 @@ def Tfx_QuantizeActivationsOp : Tfx_Op<"quantize_activations",
   }];
   let arguments = (ins Tfx_FloatTensor:$input,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>,
-                                         "8">:$bits);
+                                         "8">:$bits,
+                       OptionalAttr<F32Attr>:$range);
   let results = (outs Tfx_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 def Tfx_SparseCsrOp : Tfx_Op<"sparse_csr", [Pure]> {

@@ -247,7 +247,9 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     With `activations=dynamic` (W8A8), the input of each int8 linear also
     goes through `tfx.quantize_activations` (int8, one scale per row
     computed at run time), so that the CPU runs the linear as an int8 GEMM
-    with int32 sums.
+    with int32 sums. `activations=static` fixes each layer's range to the
+    largest |x| its input reaches on the calibration data (needs
+    `calibration`).
   }];
   let options = !listconcat([
     Option<"bits", "bits", "int64_t", /*default=*/"8", "Bits per weight: 8 or 4">,
@@ -262,8 +264,10 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     Option<"damping", "damping", "double", /*default=*/"0.01",
            "GPTQ: fraction of the mean Hessian diagonal added to it">,
     Option<"activations", "activations", "std::string", /*default=*/"\"none\"",
-           "none (weight-only) or dynamic: each quantized linear's input is "
-           "quantized to int8 per row at run time (W8A8; needs bits=8 group-size=0)">,
+           "none (weight-only), dynamic (W8A8: each quantized linear's input is "
+           "quantized to int8 per row at run time) or static (W8A8 with one "
+           "range per layer, the largest |x| on the calibration data); both need "
+           "bits=8 group-size=0">,
     Option<"maxError", "max-error", "double", /*default=*/"0",
            "Mixed precision: keep the most sensitive linears in higher precision "
            "(int8 for bits=4, float for bits=8) until the outputs' relative L2 "

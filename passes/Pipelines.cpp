@@ -30,11 +30,15 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
   };
   llvm::SmallVector<llvm::StringRef> parts;
   scheme.split(parts, '-');
-  // w8a8[-gptq]: int8 weights per output channel and int8 activations per
-  // row, quantized at run time.
+  // w8a8[-static][-gptq]: int8 weights per output channel and int8
+  // activations, quantized per row at run time or (static) with one
+  // calibrated range per layer.
   bool dynamic = parts[0] == "w8a8";
+  bool calibrated = dynamic && parts.size() > 1 && parts[1] == "static";
   if (dynamic)
     parts[0] = "w8";
+  if (calibrated)
+    parts.erase(parts.begin() + 1);
   int64_t bits = parts[0] == "w8" ? 8 : parts[0] == "w4" ? 4 : 0;
   if (!bits)
     return bad("it must start with w8 or w4");
@@ -50,14 +54,16 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
       return bad("'" + part + "' is neither g<N> nor gptq");
     }
   }
-  if (gptq && calibration.empty())
+  if ((gptq || calibrated) && calibration.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "quantization scheme '" + scheme +
-                                       "' needs --calibration (GPTQ)");
+                                   "quantization scheme '" + scheme + "' needs --calibration (" +
+                                       (gptq ? "GPTQ" : "activation ranges") + ")");
   std::string pipeline = "tfx-quantize-weights{bits=" + std::to_string(bits) +
                          " group-size=" + std::to_string(group) +
                          (gptq ? " method=gptq" : "") +
-                         (dynamic ? " activations=dynamic" : "");
+                         (calibrated ? " activations=static"
+                          : dynamic  ? " activations=dynamic"
+                                     : "");
   if (!calibration.empty())
     pipeline += " calibration=" + calibration.str();
   return pipeline + "}";

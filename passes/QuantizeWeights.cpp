@@ -47,6 +47,8 @@ struct Target {
   /// float), this linear's sensitivity, and whether it was promoted.
   std::optional<QuantizedWeight> higher;
   double sensitivity = 0;
+  /// max |input| over the calibration data (static activations).
+  float inputRange = 0;
   bool promoted = false;
   std::string error;
   double relativeError = 0;
@@ -71,16 +73,18 @@ struct QuantizeWeightsPass
     if (method != "rtn" && method != "gptq")
       return module.emitError("tfx-quantize-weights: unknown method '")
              << std::string(method) << "' (rtn, gptq)";
-    bool dynamicActivations = activations == "dynamic";
+    bool staticActivations = activations == "static";
+    bool dynamicActivations = activations == "dynamic" || staticActivations;
     if (!dynamicActivations && activations != "none")
       return module.emitError("tfx-quantize-weights: unknown activations '")
-             << std::string(activations) << "' (none, dynamic)";
+             << std::string(activations) << "' (none, dynamic, static)";
     if (dynamicActivations && (bits != 8 || groupSize != 0))
-      return module.emitError("tfx-quantize-weights: activations=dynamic needs bits=8 "
-                              "group-size=0 (int8 weights, one scale per output channel)");
+      return module.emitError("tfx-quantize-weights: activations=")
+             << std::string(activations)
+             << " needs bits=8 group-size=0 (int8 weights, one scale per output channel)";
     if (dynamicActivations && maxError > 0)
-      return module.emitError("tfx-quantize-weights: activations=dynamic does not "
-                              "combine with max-error");
+      return module.emitError("tfx-quantize-weights: activations=")
+             << std::string(activations) << " does not combine with max-error";
     if (damping <= 0)
       return module.emitError("tfx-quantize-weights: damping must be > 0");
     bool gptq = method == "gptq";
@@ -139,18 +143,23 @@ struct QuantizeWeightsPass
       return failure();
 
     OpObserver observer;
-    if (gptq)
+    if (gptq || staticActivations)
       observer = [&](Operation *op, ArrayRef<const Tensor *> operands, Tensor &) {
         auto it = indexOf.find(op);
         if (it == indexOf.end())
           return;
-        accumulateHessian(work[it->second], *operands[0]);
+        Target &t = work[it->second];
+        if (gptq)
+          accumulateHessian(t, *operands[0]);
+        // Static activations: the largest |x| the layer sees.
+        for (float v : operands[0]->f)
+          t.inputRange = std::max(t.inputRange, std::fabs(v));
       };
     if (maxError < 0)
       return module.emitError("tfx-quantize-weights: max-error must be >= 0");
     auto run = CompressionRun::begin(module, getArgument(), calibration,
-                                     calibrationBatches, gptq || maxError > 0,
-                                     observer);
+                                     calibrationBatches,
+                                     gptq || maxError > 0 || staticActivations, observer);
     if (failed(run))
       return failure();
 
@@ -217,7 +226,10 @@ struct QuantizeWeightsPass
     size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
     run->log() << work.size() - kept << " linears quantized (" << method << ", int"
                << bits << (maxError > 0 ? ", mixed precision" : "")
-               << (dynamicActivations ? ", int8 activations per row" : "") << ")\n";
+               << (staticActivations    ? ", int8 activations, calibrated ranges"
+                   : dynamicActivations ? ", int8 activations per row"
+                                        : "")
+               << ")\n";
     return success(succeeded(run->finish(module)));
   }
 
@@ -373,10 +385,14 @@ struct QuantizeWeightsPass
       linear.getWeightMutable().assign(dq->getResult());
     // W8A8: the input too, one scale per row at run time (the sparse kernel
     // multiplies float activations, so 2:4 linears stay weight-only).
-    if (activations == "dynamic" && !t.sparse) {
+    if (activations != "none" && !t.sparse) {
       OpBuilder at(linear);
+      // A layer whose calibration inputs were all zero keeps a dynamic scale.
+      FloatAttr range = activations == "static" && t.inputRange > 0
+                            ? at.getF32FloatAttr(t.inputRange)
+                            : FloatAttr();
       auto xq = QuantizeActivationsOp::create(at, loc, linear.getInput(),
-                                              at.getI64IntegerAttr(8));
+                                              at.getI64IntegerAttr(8), range);
       linear.getInputMutable().assign(xq.getResult());
     }
     return success();

@@ -73,6 +73,8 @@ struct GemmPlan {
   /// and `correction` holds 128 x the column sums of the integer weights.
   bool int8 = false;
   WeightRef correction;
+  std::optional<APFloat> range; ///< a static activation range
+
   WeightLayout layout = WeightLayout::PanelsNK;
   Value bias; ///< [N] or null
   int64_t m = 0, n = 0, k = 0;
@@ -167,6 +169,7 @@ static LogicalResult planInt8(FuncLowering &fl, GemmPlan &plan) {
   }
   plan.correction = WeightRef{*attr, false, type};
   plan.lhs = qa.getInput();
+  plan.range = qa.getRange();
   plan.int8 = true;
   return success();
 }
@@ -261,7 +264,7 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
     packed = fl.weightTensor(loc, quant->q, WeightLayout::PanelsNKQuads, nr);
     scales = fl.weightTensor(loc, quant->scales, WeightLayout::PanelsNK, nr);
     correction = fl.weightTensor(loc, plan->correction, WeightLayout::PanelsNK, nr);
-    std::tie(quads, rowScales) = quantizeRowsToQuads(b, loc, lhs);
+    std::tie(quads, rowScales) = quantizeRowsToQuads(b, loc, lhs, plan->range);
   } else if (quant) {
     packed = fl.weightTensor(loc, quant->q,
                              quant->bits == 4 ? WeightLayout::PanelsNKNibbles

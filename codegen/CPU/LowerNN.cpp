@@ -398,13 +398,22 @@ static Value quantizeElement(OpBuilder &b, Location loc, Value x, Value amax,
       limit);
 }
 
+/// The amax of each row: measured, or the static range.
+static Value rowRange(OpBuilder &b, Location loc, Value x, std::optional<APFloat> range) {
+  if (!range)
+    return rowAbsMax(b, loc, x);
+  auto type = cast<RankedTensorType>(x.getType());
+  return filledTensor(b, loc, type.getShape().drop_back(), type.getElementType(),
+                      range->convertToDouble());
+}
+
 static FailureOr<Value> lowerQuantizeActivations(OpBuilder &b, QuantizeActivationsOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
   if (!cast<RankedTensorType>(x.getType()).getElementType().isF32())
     return op.emitError("quantize_activations: the CPU lowering needs f32");
   double qmax = (double)((1 << (op.getBits() - 1)) - 1);
-  Value amax = rowAbsMax(b, loc, x);
+  Value amax = rowRange(b, loc, x, op.getRange());
   return normalizeRows(b, loc, x, amax, {}, [&](OpBuilder &nb, Location l, ValueRange a) {
     Value q = quantizeElement(nb, l, a[0], a[1], qmax);
     Value scale = arith::DivFOp::create(nb, l, a[1], constantOf(nb, l, a[1].getType(), qmax));
@@ -413,11 +422,12 @@ static FailureOr<Value> lowerQuantizeActivations(OpBuilder &b, QuantizeActivatio
 }
 
 std::pair<Value, Value> mlir::tfx::quantizeRowsToQuads(OpBuilder &b, Location loc,
-                                                       Value x) {
+                                                       Value x,
+                                                       std::optional<APFloat> range) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(x.getType());
   int64_t m = type.getDimSize(0), k = type.getDimSize(1), quads = k / 4;
-  Value amax = rowAbsMax(b, loc, x);
+  Value amax = rowRange(b, loc, x, range);
   Type i32 = b.getI32Type();
   AffineExpr dm, dq, di;
   bindDims(ctx, dm, dq, di);

@@ -95,8 +95,10 @@ FailureOr<Value> lowerSparseLinearKernel(FuncLowering &fl, OpBuilder &b,
 /// Rows of an f32 [M, K] (K % 4 == 0) quantized as tfx.quantize_activations
 /// does (int8, scale amax / 127 per row), as the unsigned bytes q + 128
 /// four to an i32 ([M, K/4], byte i of lane kq holds channel 4 kq + i) and
-/// the scales [M]: the unsigned operand of vpdpbusd.
-std::pair<Value, Value> quantizeRowsToQuads(OpBuilder &b, Location loc, Value x);
+/// the scales [M]: the unsigned operand of vpdpbusd. `range`: the static
+/// amax of every row.
+std::pair<Value, Value> quantizeRowsToQuads(OpBuilder &b, Location loc, Value x,
+                                            std::optional<APFloat> range);
 /// The dense weight of a tfx.sparse_csr / tfx.sparse_2to4 that some user
 /// other than the sparse kernel reads.
 FailureOr<Value> lowerSparseWeight(FuncLowering &fl, OpBuilder &b, Operation *op);

@@ -185,7 +185,8 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
         return k::dequantize(args[0], args[1], (int64_t)o.getGroupSize());
       })
       .Case([&](QuantizeActivationsOp o) {
-        return k::quantizeActivations(args[0], (int64_t)o.getBits());
+        return k::quantizeActivations(args[0], (int64_t)o.getBits(),
+                                      o.getRange() ? o.getRange()->convertToFloat() : 0.0f);
       })
       .Case([&](SparseCsrOp o) {
         auto shape = cast<RankedTensorType>(o.getType()).getShape();

@@ -119,7 +119,9 @@ llvm::Expected<Tensor> dequantize(const Tensor &q, const Tensor &scales,
                                   int64_t groupSize);
 /// tfx.quantize_activations: each row rounded to `bits`-bit integers times
 /// its scale amax / qmax, in f32.
-llvm::Expected<Tensor> quantizeActivations(const Tensor &x, int64_t bits);
+/// `range` > 0: static, that amax for every row.
+llvm::Expected<Tensor> quantizeActivations(const Tensor &x, int64_t bits,
+                                           float range = 0);
 /// The dense [out, in] weight of CSR storage (tfx.sparse_csr); checks that
 /// the offsets and columns describe one.
 llvm::Expected<Tensor> sparseCsr(const Tensor &values, const Tensor &columns,

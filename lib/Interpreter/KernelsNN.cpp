@@ -44,7 +44,8 @@ llvm::Expected<Tensor> kernels::dequantize(const Tensor &q, const Tensor &scales
   return out;
 }
 
-llvm::Expected<Tensor> kernels::quantizeActivations(const Tensor &x, int64_t bits) {
+llvm::Expected<Tensor> kernels::quantizeActivations(const Tensor &x, int64_t bits,
+                                                    float range) {
   if (auto err = expectFloat(x, "quantize_activations input"))
     return err;
   if (x.rank() < 1 || bits < 2 || bits > 8)
@@ -55,8 +56,8 @@ llvm::Expected<Tensor> kernels::quantizeActivations(const Tensor &x, int64_t bit
   float qmax = (float)((1 << (bits - 1)) - 1);
   for (int64_t r = 0; r < rows; ++r) {
     float *row = out.f.data() + r * cols;
-    float amax = 0;
-    for (int64_t c = 0; c < cols; ++c)
+    float amax = range;
+    for (int64_t c = 0; c < cols && range <= 0; ++c)
       amax = std::max(amax, std::fabs(row[c]));
     float inv = amax > 0 ? qmax / amax : 0.0f, scale = amax / qmax;
     for (int64_t c = 0; c < cols; ++c) {

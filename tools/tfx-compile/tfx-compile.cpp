@@ -75,7 +75,8 @@ static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the linear layers' weights after --passes: w8 (int8 per "
              "output channel), w8a8 (and int8 activations per row, computed "
-             "at run time), w8-g<N>, w4 (int4 in groups of 128), w4-g<N>; "
+             "at run time), w8a8-static (activation ranges from --calibration), "
+             "w8-g<N>, w4 (int4 in groups of 128), w4-g<N>; "
              "-gptq for error-compensating rounding (needs --calibration)"),
     cl::value_desc("SCHEME"));
 static cl::opt<std::string> calibrationPath(

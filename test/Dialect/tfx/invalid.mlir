@@ -266,3 +266,11 @@ func.func @quantize_activations_bits(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %y = tfx.quantize_activations %x {bits = 16 : i64} : tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+func.func @quantize_activations_range(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{range must be a positive finite number}}
+  %y = tfx.quantize_activations %x {range = -1.0 : f32} : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
