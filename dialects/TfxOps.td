@@ -131,7 +131,7 @@ def Tfx_AttentionOp : Tfx_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     - `block_size` B > 0 with `block_layout`, a row-major boolean matrix of
       `nb x nb` blocks (`nb = ceil(kv_len / B)`): key `j` is visible to the
       query at `pos` where `block_layout[pos / B][j / B]` holds. Exclusive
-      with `window`.
+      with `window`; needs `q_len <= kv_len`.
     - `global_tokens` G > 0 (with `window` or a block layout): the first G
       keys are visible to every query, and the queries at positions below G
       see every key (as in Longformer); both still under `causal` and the

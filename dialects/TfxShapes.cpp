@@ -243,6 +243,8 @@ TFX_INFER(AttentionOp) {
   if (blockSize > 0) {
     if (window > 0)
       TFX_FAIL("'tfx.attention' window and block_size are exclusive");
+    if (q.getDimSize(1) > k.getDimSize(1))
+      TFX_FAIL("'tfx.attention' a block layout needs q_len <= kv_len");
     int64_t blocks = (k.getDimSize(1) + blockSize - 1) / blockSize;
     if (static_cast<int64_t>(layout.size()) != blocks * blocks)
       TFX_FAIL("'tfx.attention' block_layout must hold ", blocks, "x", blocks,

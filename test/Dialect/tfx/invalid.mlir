@@ -288,3 +288,12 @@ func.func @attention_negative_global(%q: tensor<1x32x64xf32>) -> tensor<1x32x64x
   %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, window = 4 : i64, global_tokens = -1 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
   return %o : tensor<1x32x64xf32>
 }
+
+// -----
+
+func.func @attention_layout_long_queries(%q: tensor<1x48x64xf32>, %k: tensor<1x32x64xf32>) -> tensor<1x48x64xf32> {
+  // expected-error @+2 {{'tfx.attention' a block layout needs q_len <= kv_len}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %k, %k {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, block_size = 32 : i64, block_layout = array<i1: true>} : (tensor<1x48x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x48x64xf32>
+  return %o : tensor<1x48x64xf32>
+}
