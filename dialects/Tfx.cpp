@@ -219,3 +219,24 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
     return getInput();
   return {};
 }
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+bool AttentionOp::seesKey(int64_t pos, int64_t key) {
+  if (getCausal() && key > pos)
+    return false;
+  int64_t globalTokens = (int64_t)getGlobalTokens();
+  if (key < globalTokens || pos < globalTokens)
+    return true;
+  if (int64_t window = (int64_t)getWindow();
+      window > 0 && (key <= pos - window || key >= pos + window))
+    return false;
+  if (int64_t block = (int64_t)getBlockSize(); block > 0) {
+    int64_t kvLen = cast<RankedTensorType>(getK().getType()).getDimSize(1);
+    int64_t blocks = (kvLen + block - 1) / block;
+    return getBlockLayout()[(pos / block) * blocks + key / block];
+  }
+  return true;
+}

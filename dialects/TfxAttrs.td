@@ -23,8 +23,13 @@ def Tfx_RopeLayout : I32EnumAttr<"RopeLayout", "pairing of rotated features", [
 }
 def Tfx_RopeLayoutAttr : EnumAttr<Tfx_Dialect, Tfx_RopeLayout, "rope_layout">;
 
+// The linear kinds change the model's function (they are not softmax
+// attention computed differently), so the IR names them.
 def Tfx_AttentionKind : I32EnumAttr<"AttentionKind", "attention formula", [
-    I32EnumAttrCase<"softmax", 0>
+    I32EnumAttrCase<"softmax", 0>,
+    I32EnumAttrCase<"linear_elu", 1>,    // phi(x) = elu(x) + 1
+    I32EnumAttrCase<"linear_relu", 2>,   // phi(x) = relu(x)
+    I32EnumAttrCase<"linear_random", 3>  // positive random features of exp(scale q.k)
   ]> {
   let cppNamespace = "::mlir::tfx";
   let genSpecializedAttr = 0;

@@ -198,14 +198,49 @@ def Tfx_AttentionOp : Tfx_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     `h / (num_heads / num_kv_heads)` (grouped-query attention; MQA when
     `num_kv_heads` is 1). Scores are `scale * q.k`. Masks combine:
     `causal` lets query `i` see keys `j <= i + (kv_len - q_len)`; `window`
-    (when > 0) further limits it to the last `window` keys; the optional
+    (when > 0) further limits it to the keys less than `window` positions
+    away (with `causal`, the last `window` keys; without, `window - 1` on
+    either side and its own); the optional
     `mask` operand `[batch, kv_len]` (nonzero = keep) hides padding. A query
     that sees no key produces zeros. The result has `q`'s shape.
+
+    Sparse layouts (with `kind = softmax`), where `pos` is the query's
+    position among the keys:
+    - `block_size` B > 0 with `block_layout`, a row-major boolean matrix of
+      `nb x nb` blocks (`nb = ceil(kv_len / B)`): key `j` is visible to the
+      query at `pos` where `block_layout[pos / B][j / B]` holds. Exclusive
+      with `window`; needs `q_len <= kv_len`.
+    - `global_tokens` G > 0 (with `window` or a block layout): the first G
+      keys are visible to every query, and the queries at positions below G
+      see every key (as in Longformer); both still under `causal` and the
+      padding mask.
+    The CPU kernel visits only the key blocks these leave visible, so the
+    work grows with the visible pairs rather than with q_len x kv_len.
+
+    `kind` other than `softmax` replaces the softmax by kernelized (linear)
+    attention, a different function of the inputs:
+    `out_i = phi(q_i) . S / (phi(q_i) . z)` with `S = sum_j phi(k_j)^T v_j`
+    and `z = sum_j phi(k_j)` over the keys the query sees (all of them, or
+    `j <= pos` with `causal`; padding keys excluded), zeros where the
+    denominator is not positive. `linear_elu`: `phi(x) = elu(x) + 1`;
+    `linear_relu`: `phi(x) = relu(x)`, both on the raw head vectors
+    (`scale` unused); `linear_random`: `features` positive random features
+    `phi(x)_f = exp(w_f . x' - |x'|^2 / 2) / sqrt(features)` of
+    `x' = sqrt(scale) x`, an unbiased estimate of `exp(scale q.k)`, whose
+    projection `w_f` (standard normal, `features x head_dim`) is generated
+    from `feature_seed` by the generator of tfx/Support/RandomFeatures.h, so
+    that the IR stays small and every backend draws the same matrix.
+    `window`, `global_tokens` and block layouts do not apply to them.
 
     ```mlir
     %o = tfx.attention %q, %k, %v, %mask {num_heads = 4 : i64, num_kv_heads = 2 : i64,
            scale = 0.176776695 : f32, causal = true}
          : (tensor<2x16x128xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xi64>) -> tensor<2x16x128xf32>
+    %s = tfx.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 4 : i64,
+           scale = 0.25 : f32, window = 256 : i64, global_tokens = 2 : i64} : ...
+    %l = tfx.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 4 : i64,
+           scale = 0.25 : f32, kind = #tfx<attention_kind linear_random>,
+           features = 64 : i64, feature_seed = 7 : i64} : ...
     ```
   }];
   let arguments = (ins Tfx_FloatTensor:$q, Tfx_FloatTensor:$k, Tfx_FloatTensor:$v,
@@ -216,13 +251,22 @@ def Tfx_AttentionOp : Tfx_Op<"attention", [Pure, InferTypeOpAdaptor]> {
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
                        DefaultValuedAttr<I64Attr, "0">:$window,
                        DefaultValuedAttr<Tfx_AttentionKindAttr,
-                                         "AttentionKind::softmax">:$kind);
+                                         "AttentionKind::softmax">:$kind,
+                       DefaultValuedAttr<I64Attr, "0">:$global_tokens,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
+                       DefaultValuedOptionalAttr<DenseBoolArrayAttr, "{}">:$block_layout,
+                       DefaultValuedAttr<I64Attr, "0">:$features,
+                       DefaultValuedAttr<I64Attr, "0">:$feature_seed);
   let results = (outs Tfx_FloatTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let extraClassDeclaration = [{
     int64_t getHeadDim() {
       return getQ().getType().getShape().back() / getNumHeads();
     }
+    bool isLinear() { return getKind() != AttentionKind::softmax; }
+    /// Whether the query at position `pos` sees key `key` by the causal,
+    /// window, block and global-token rules (the mask operand aside).
+    bool seesKey(int64_t pos, int64_t key);
   }];
 }
 

@@ -246,8 +246,38 @@ TFX_INFER(AttentionOp) {
     if (!m.getElementType().isSignlessInteger())
       TFX_FAIL("'tfx.attention' mask must have an integer or i1 element type");
   }
-  if (static_cast<int64_t>(adaptor.getWindow()) < 0)
+  auto window = static_cast<int64_t>(adaptor.getWindow());
+  auto globalTokens = static_cast<int64_t>(adaptor.getGlobalTokens());
+  auto blockSize = static_cast<int64_t>(adaptor.getBlockSize());
+  auto features = static_cast<int64_t>(adaptor.getFeatures());
+  if (window < 0)
     TFX_FAIL("'tfx.attention' window must be >= 0");
+  if (globalTokens < 0 || blockSize < 0 || features < 0)
+    TFX_FAIL("'tfx.attention' global_tokens, block_size and features must be >= 0");
+  ArrayRef<bool> layout = adaptor.getBlockLayout();
+  if ((blockSize > 0) != !layout.empty())
+    TFX_FAIL("'tfx.attention' block_size and block_layout go together");
+  if (blockSize > 0) {
+    if (window > 0)
+      TFX_FAIL("'tfx.attention' window and block_size are exclusive");
+    if (q.getDimSize(1) > k.getDimSize(1))
+      TFX_FAIL("'tfx.attention' a block layout needs q_len <= kv_len");
+    int64_t blocks = (k.getDimSize(1) + blockSize - 1) / blockSize;
+    if (static_cast<int64_t>(layout.size()) != blocks * blocks)
+      TFX_FAIL("'tfx.attention' block_layout must hold ", blocks, "x", blocks,
+               " = ", blocks * blocks, " entries (kv_len ", k.getDimSize(1),
+               ", block_size ", blockSize, "), got ", layout.size());
+  }
+  if (globalTokens > 0 && window == 0 && blockSize == 0)
+    TFX_FAIL("'tfx.attention' global_tokens needs a window or a block layout");
+  AttentionKind kind = adaptor.getKind();
+  if (kind != AttentionKind::softmax &&
+      (window > 0 || globalTokens > 0 || blockSize > 0))
+    TFX_FAIL("'tfx.attention' linear attention takes no window, global_tokens or "
+             "block layout");
+  if ((kind == AttentionKind::linear_random) != (features > 0))
+    TFX_FAIL("'tfx.attention' features (> 0) goes with kind linear_random, and only "
+             "with it");
   inferred.push_back(q);
   return success();
 }

@@ -79,11 +79,45 @@ ModelCost mlir::tfx::measureModel(ModuleOp module) {
     } else if (auto attention = dyn_cast<AttentionOp>(op)) {
       auto q = cast<RankedTensorType>(attention.getQ().getType());
       auto k = cast<RankedTensorType>(attention.getK().getType());
-      // scores and probabilities @ values: 2 x B x Sq x Skv x (H x d).
-      cost.flops += 4.0 * elementsOf(q) * k.getDimSize(1);
+      if (!q.hasStaticShape() || !k.hasStaticShape())
+        return;
+      int64_t batch = q.getDimSize(0), sq = q.getDimSize(1), sk = k.getDimSize(1);
+      int64_t heads = (int64_t)attention.getNumHeads();
+      int64_t headDim = attention.getHeadDim();
+      if (attention.isLinear()) {
+        // Per token of each head, phi(k)^T v into the sums or phi(q) times
+        // them: 2 x F x d each (and 2 x F x d for random features).
+        int64_t features = attention.getKind() == AttentionKind::linear_random
+                               ? (int64_t)attention.getFeatures()
+                               : headDim;
+        double perToken = 2.0 * features * headDim *
+                          (attention.getKind() == AttentionKind::linear_random ? 2 : 1);
+        cost.flops += perToken * batch * heads * (sq + sk);
+        return;
+      }
+      // scores and probabilities @ values: 2 x B x pairs x (H x d). Dense
+      // attention counts every pair, causal or not (as reports always have);
+      // sparse layouts count the pairs they leave visible.
+      bool sparse = attention.getWindow() > 0 || attention.getBlockSize() > 0;
+      double pairs = sparse ? visibleAttentionPairs(attention) : (double)sq * sk;
+      cost.flops += 4.0 * batch * heads * headDim * pairs;
     }
   });
   return cost;
+}
+
+double mlir::tfx::visibleAttentionPairs(AttentionOp op) {
+  int64_t sq = cast<RankedTensorType>(op.getQ().getType()).getDimSize(1);
+  int64_t sk = cast<RankedTensorType>(op.getK().getType()).getDimSize(1);
+  if (!op.getCausal() && op.getWindow() == 0 && op.getBlockSize() == 0)
+    return (double)sq * sk;
+  if (op.getCausal() && op.getWindow() == 0 && op.getBlockSize() == 0 && sq <= sk)
+    return (double)sq * (sk - sq) + (double)sq * (sq + 1) / 2;
+  double pairs = 0;
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = 0; j < sk; ++j)
+      pairs += op.seesKey(i + sk - sq, j);
+  return pairs;
 }
 
 std::string mlir::tfx::formatNumber(double value) {

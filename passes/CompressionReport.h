@@ -14,6 +14,7 @@
 #define TFX_PASSES_COMPRESSIONREPORT_H
 
 #include "tfx/Calibration/Calibration.h"
+#include "tfx/Dialect/Tfx.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -35,6 +36,10 @@ struct ModelCost {
 };
 
 ModelCost measureModel(ModuleOp module);
+
+/// Query/key pairs a softmax tfx.attention sees (the padding mask aside):
+/// q_len x kv_len less what causal, window and block layouts hide.
+double visibleAttentionPairs(AttentionOp op);
 
 /// A number as a user typed it (0.1, not 1.000000e-01), for diagnostics.
 std::string formatNumber(double value);

@@ -275,6 +275,73 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
   ], calibrationOptions);
 }
 
+//===----------------------------------------------------------------------===//
+// Attention rewrites
+//===----------------------------------------------------------------------===//
+
+def TfxSparseAttention : Tfx_CompressionPass<"tfx-sparse-attention"> {
+  let summary = "Sparse softmax attention: sliding window + global tokens, or block-sparse";
+  let description = [{
+    Restricts every softmax `tfx.attention` to a sparse set of keys. With
+    `window=W`, a query sees the keys less than W positions away: the last W
+    up to its position in causal attention (Mistral), W - 1 on either side
+    and its own otherwise (Longformer's window of 2W - 1), and with
+    `global=G` the first G tokens are
+    global: every query sees them and they see every key (under `causal`
+    and the padding mask). With `block=B`, keys and query positions fall in
+    blocks of B and `pattern` says which block pairs are visible:
+    `local-strided` (computed per attention: query block i sees key blocks
+    i - `local` + 1 .. i + `local` - 1, and every block j with
+    j % `stride` == `stride` - 1, the Sparse Transformer's fixed pattern
+    with its summary blocks) or a literal layout, rows of 0/1 separated
+    by `/` (e.g. `110/111/011`), which must have ceil(kv_len / B) rows and
+    columns. `global` combines with both. An attention that already has a
+    tighter window keeps it. The pass prints, per attention, the fraction
+    of query/key pairs left visible and, with calibration data, the
+    fidelity against the dense model.
+  }];
+  let options = !listconcat([
+    Option<"window", "window", "int64_t", /*default=*/"0",
+           "Sliding window: keys up to W positions back (0: no window)">,
+    Option<"globalTokens", "global", "int64_t", /*default=*/"0",
+           "Global tokens: the first G positions, seen by and seeing every query">,
+    Option<"block", "block", "int64_t", /*default=*/"0",
+           "Block-sparse layout of blocks of B keys (0: none; the CPU kernel "
+           "needs a multiple of 16)">,
+    Option<"pattern", "pattern", "std::string", /*default=*/"\"local-strided\"",
+           "Block layout: local-strided, or rows of 0/1 separated by '/'">,
+    Option<"local", "local", "int64_t", /*default=*/"1",
+           "local-strided: key blocks within this distance of the query's block">,
+    Option<"stride", "stride", "int64_t", /*default=*/"0",
+           "local-strided: every key block j with j % stride == stride - 1 is "
+           "visible (0: none)">,
+  ], calibrationOptions);
+}
+
+def TfxLinearAttention : Tfx_CompressionPass<"tfx-linear-attention"> {
+  let summary = "Replace softmax attention by kernelized (linear) attention";
+  let description = [{
+    Changes the `kind` of every softmax `tfx.attention` without a window or
+    block layout to a linear one, phi(q) (sum phi(k)^T v) / (phi(q) . sum
+    phi(k)), which the backends compute in O(n) (running sums with
+    `causal`). This changes the model's function, and the IR says so by the
+    kind: `feature-map=elu` gives `linear_elu` (phi = elu + 1), `relu`
+    gives `linear_relu`, `random` gives `linear_random` with
+    `random-features` positive random features of exp(scale q.k), the
+    projection drawn from `seed` (see tfx.attention). Without retraining the
+    model, only the random features approximate the softmax; the report
+    states how close on the calibration data.
+  }];
+  let options = !listconcat([
+    Option<"featureMap", "feature-map", "std::string", /*default=*/"\"elu\"",
+           "Feature map: elu, relu or random">,
+    Option<"randomFeatures", "random-features", "int64_t", /*default=*/"64",
+           "random: number of features (a multiple of 16 for the CPU kernel)">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "random: seed of the projection">,
+  ], calibrationOptions);
+}
+
 def TfxKvCache : Pass<"tfx-kv-cache", "mlir::ModuleOp"> {
   let summary = "Turn a causal decoder's forward pass into a cached generation step";
   let description = [{

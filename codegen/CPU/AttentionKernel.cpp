@@ -15,6 +15,15 @@
 // tfx.attention defines). Tasks are (batch, head, query block) on the
 // runtime's thread pool.
 //
+// A task visits only the key blocks its rows can see, so that sparse masks
+// save work instead of computing scores to hide them: with `causal` and
+// `window` its keys run from the block of (first position - window + 1) to
+// the block of its last position (last position + window - 1 without
+// `causal`), after the blocks of the global tokens;
+// with a block-sparse layout it walks a compile-time list of the key
+// blocks its rows see (offsets per query block into one index array, as in
+// CSR). The per-key masks then only trim the edges of those blocks.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Elementwise.h"
@@ -53,6 +62,11 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
     return failure();
   bool causal = op.getCausal();
   int64_t window = (int64_t)op.getWindow();
+  int64_t globalTokens = (int64_t)op.getGlobalTokens();
+  int64_t blockSize = (int64_t)op.getBlockSize();
+  // A key vector must lie inside one layout block.
+  if (op.isLinear() || (blockSize > 0 && (blockSize % vw || sq > sk)))
+    return failure();
   double scale = op.getScale().convertToDouble();
   // Rows per task: their accumulators (headDim / vw vectors each) must
   // leave registers for the scores and a row of V.
@@ -61,6 +75,7 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
   while (sq % qb)
     --qb;
   int64_t queryBlocks = sq / qb;
+  int64_t offset = sk - sq;
 
   Location loc = op.getLoc();
   Type f32 = b.getF32Type(), i64 = b.getI64Type();
@@ -84,6 +99,42 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                               return (Value)arith::ExtUIOp::create(
                                   nb, l, nb.getI8Type(), args[0]);
                             });
+  }
+
+  // Block-sparse: the layout as bytes, and per query block the key vectors
+  // (16 keys each) that any of its rows sees.
+  Value layoutTable, blockOffsets, blockKeys;
+  int64_t layoutBlocks = blockSize > 0 ? (sk + blockSize - 1) / blockSize : 0;
+  if (blockSize > 0) {
+    ArrayRef<bool> layout = op.getBlockLayout();
+    SmallVector<int8_t> bytes(layout.begin(), layout.end());
+    auto i8Type = RankedTensorType::get({(int64_t)bytes.size()}, b.getI8Type());
+    layoutTable = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8Type, ArrayRef<int8_t>(bytes)));
+    SmallVector<int32_t> offsets = {0}, keyVectors;
+    for (int64_t block = 0; block < queryBlocks; ++block) {
+      for (int64_t key0 = 0; key0 < sk; key0 += vw) {
+        bool seen = false;
+        for (int64_t r = 0; r < qb && !seen; ++r) {
+          int64_t pos = block * qb + r + offset;
+          if (causal && key0 > pos)
+            continue;
+          seen = layout[(pos / blockSize) * layoutBlocks + key0 / blockSize] ||
+                 key0 < globalTokens || pos < globalTokens;
+        }
+        if (seen)
+          keyVectors.push_back((int32_t)(key0 / vw));
+      }
+      offsets.push_back((int32_t)keyVectors.size());
+    }
+    if (keyVectors.empty())
+      keyVectors.push_back(0); // never read: every range is empty
+    auto table = [&](ArrayRef<int32_t> data) {
+      auto type = RankedTensorType::get({(int64_t)data.size()}, b.getI32Type());
+      return (Value)arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, data));
+    };
+    blockOffsets = table(offsets);
+    blockKeys = table(keyVectors);
   }
 
   Value result = buildParallel(
@@ -117,9 +168,8 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
         Value iota = arith::ConstantOp::create(
             b, loc, DenseElementsAttr::get(idxVecType, ArrayRef<int64_t>(lanes)));
 
-        auto keyLoop = scf::ForOp::create(
-            b, loc, idx(0), idx(sk), idx(vw), init,
-            [&](OpBuilder &b, Location loc, Value key0, ValueRange state) {
+        auto keyBlock = [&](OpBuilder &b, Location loc, Value key0,
+                            ValueRange state) -> SmallVector<Value> {
               SmallVector<Value> m(state.take_front(qb));
               SmallVector<Value> l(state.slice(qb, qb));
               SmallVector<Value> o(state.drop_front(2 * qb));
@@ -155,29 +205,63 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
                 Value mv = readVector(b, loc, mask, {bi, key0}, vw);
                 keep = maskKeeps(b, loc, mv);
               }
+              Value globalVec;
+              if (globalTokens > 0)
+                globalVec = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::slt, keys,
+                    constantOf(b, loc, idxVecType, (double)globalTokens));
               Value scaleVec = constantOf(b, loc, vecType, scale);
               Value negInfVec = constantOf(b, loc, vecType, -INFINITY);
               Value zeroVec = constantOf(b, loc, vecType, 0.0);
               SmallVector<Value> p(qb);
               for (int64_t r = 0; r < qb; ++r) {
                 Value visible = keep;
-                if (causal || window > 0) {
-                  Value pos = arith::IndexCastOp::create(
-                      b, loc, i64,
-                      arith::AddIOp::create(b, loc, rows[r], idx(sk - sq)));
+                if (causal || window > 0 || blockSize > 0) {
+                  Value posIndex = arith::AddIOp::create(b, loc, rows[r], idx(offset));
+                  Value pos = arith::IndexCastOp::create(b, loc, i64, posIndex);
                   Value posVec = splat(b, loc, pos, vw);
-                  Value vis;
+                  Value vis, local;
                   if (causal)
                     vis = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, keys,
                                                 posVec);
                   if (window > 0) {
                     Value shifted = arith::AddIOp::create(
                         b, loc, keys, constantOf(b, loc, idxVecType, (double)window));
-                    Value inWindow = arith::CmpIOp::create(
-                        b, loc, arith::CmpIPredicate::sgt, shifted, posVec);
-                    vis = vis ? (Value)arith::AndIOp::create(b, loc, vis, inWindow)
-                              : inWindow;
+                    local = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                                  shifted, posVec);
+                    if (!causal) {
+                      Value ahead = arith::AddIOp::create(
+                          b, loc, posVec, constantOf(b, loc, idxVecType, (double)window));
+                      local = arith::AndIOp::create(
+                          b, loc, local,
+                          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, keys,
+                                                ahead));
+                    }
                   }
+                  if (blockSize > 0) {
+                    // The row's and the vector's layout blocks: one entry.
+                    Value entry = arith::AddIOp::create(
+                        b, loc,
+                        arith::MulIOp::create(
+                            b, loc, arith::DivUIOp::create(b, loc, posIndex, idx(blockSize)),
+                            idx(layoutBlocks)),
+                        arith::DivUIOp::create(b, loc, key0, idx(blockSize)));
+                    Value byte = tensor::ExtractOp::create(b, loc, layoutTable, ValueRange{entry});
+                    Value keepBlock = arith::CmpIOp::create(
+                        b, loc, arith::CmpIPredicate::ne, byte,
+                        constantOf(b, loc, b.getI8Type(), 0));
+                    local = splat(b, loc, keepBlock, vw);
+                  }
+                  if (local && globalTokens > 0) {
+                    Value globalQuery = arith::CmpIOp::create(
+                        b, loc, arith::CmpIPredicate::slt, pos,
+                        constantOf(b, loc, i64, (double)globalTokens));
+                    local = arith::OrIOp::create(b, loc, local, globalVec);
+                    local = arith::OrIOp::create(b, loc, local,
+                                                 splat(b, loc, globalQuery, vw));
+                  }
+                  if (local)
+                    vis = vis ? (Value)arith::AndIOp::create(b, loc, vis, local) : local;
                   visible = visible ? (Value)arith::AndIOp::create(b, loc, visible, vis)
                                     : vis;
                 }
@@ -245,8 +329,81 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
               SmallVector<Value> next(m);
               next.append(l);
               next.append(o);
-              scf::YieldOp::create(b, loc, next);
-            });
+              return next;
+            };
+        auto keyLoop = [&](Value lower, Value upper, Value step, ValueRange state,
+                           bool indirect) {
+          auto loop = scf::ForOp::create(
+              b, loc, lower, upper, step, state,
+              [&](OpBuilder &b, Location loc, Value iv, ValueRange acc) {
+                Value key0 = iv;
+                if (indirect) {
+                  Value vector = tensor::ExtractOp::create(b, loc, blockKeys, ValueRange{iv});
+                  key0 = arith::MulIOp::create(
+                      b, loc,
+                      arith::IndexCastOp::create(b, loc, b.getIndexType(), vector),
+                      idx(vw));
+                }
+                scf::YieldOp::create(b, loc, keyBlock(b, loc, key0, acc));
+              });
+          return SmallVector<Value>(loop.getResults());
+        };
+        SmallVector<Value> finalState;
+        if (blockSize > 0) {
+          Value block = arith::RemUIOp::create(b, loc, task, idx(queryBlocks));
+          auto bound = [&](Value at) {
+            return (Value)arith::IndexCastOp::create(
+                b, loc, b.getIndexType(),
+                tensor::ExtractOp::create(b, loc, blockOffsets, ValueRange{at}));
+          };
+          finalState = keyLoop(bound(block),
+                               bound(arith::AddIOp::create(b, loc, block, idx(1))),
+                               idx(1), init, true);
+        } else {
+          // Key range of the task's rows, in whole vectors, from the first
+          // row's window start.
+          auto alignUp = [&](Value x) {
+            return (Value)arith::MulIOp::create(
+                b, loc,
+                arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, x, idx(vw - 1)),
+                                       idx(vw)),
+                idx(vw));
+          };
+          auto clamp = [&](Value x) {
+            return (Value)arith::MinSIOp::create(
+                b, loc, arith::MaxSIOp::create(b, loc, x, idx(0)), idx(sk));
+          };
+          // Up to the last row's position (causal) or window end (not).
+          Value upper = idx(sk);
+          if (causal)
+            upper = alignUp(clamp(arith::AddIOp::create(b, loc, row0, idx(qb + offset))));
+          else if (window > 0)
+            upper = alignUp(
+                clamp(arith::AddIOp::create(b, loc, row0, idx(qb - 1 + offset + window))));
+          Value lower = idx(0);
+          if (window > 0) {
+            Value start =
+                clamp(arith::AddIOp::create(b, loc, row0, idx(offset - window + 1)));
+            lower = arith::MulIOp::create(
+                b, loc, arith::DivUIOp::create(b, loc, start, idx(vw)), idx(vw));
+          }
+          finalState = SmallVector<Value>(init);
+          if (window > 0 && globalTokens > 0) {
+            // Rows at global positions see every key; the others see the
+            // global tokens' vectors, then their window.
+            Value globalRows = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt,
+                arith::AddIOp::create(b, loc, row0, idx(offset)), idx(globalTokens));
+            lower = arith::SelectOp::create(b, loc, globalRows, idx(0), lower);
+            if (!causal)
+              upper = arith::SelectOp::create(b, loc, globalRows, idx(sk), upper);
+            Value globalEnd = arith::MinSIOp::create(
+                b, loc, idx(std::min(sk, (globalTokens + vw - 1) / vw * vw)), upper);
+            globalEnd = arith::MinSIOp::create(b, loc, globalEnd, lower);
+            finalState = keyLoop(idx(0), globalEnd, idx(vw), finalState, false);
+          }
+          finalState = keyLoop(lower, upper, idx(vw), finalState, false);
+        }
 
         SmallVector<OpFoldResult> offsets = {bi, row0, qCol0};
         SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(qb),
@@ -256,7 +413,7 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
             b, loc, RankedTensorType::get({qb, headDim}, f32), shared, offsets, sizes,
             strides);
         for (int64_t r = 0; r < qb; ++r) {
-          Value l = keyLoop.getResult(qb + r);
+          Value l = finalState[qb + r];
           Value any = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
           Value inv = arith::SelectOp::create(
               b, loc, any,
@@ -264,7 +421,7 @@ FailureOr<Value> mlir::tfx::lowerAttentionKernel(FuncLowering &fl, OpBuilder &b,
           Value invVec = splat(b, loc, inv, vw);
           for (int64_t c = 0; c < chunks; ++c) {
             Value value = arith::MulFOp::create(
-                b, loc, keyLoop.getResult(2 * qb + r * chunks + c), invVec);
+                b, loc, finalState[2 * qb + r * chunks + c], invVec);
             tile = writeVector(b, loc, value, tile, {idx(r), idx(c * vw)});
           }
         }

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
 
@@ -31,23 +32,49 @@ Value mlir::tfx::maskKeeps(OpBuilder &b, Location loc, Value m) {
 
 Value mlir::tfx::causalWindowVisible(OpBuilder &b, Location loc, Value query,
                                      Value key, int64_t offset, bool causal,
-                                     int64_t window) {
+                                     int64_t window, int64_t globalTokens,
+                                     int64_t blockSize, Value layout,
+                                     int64_t layoutBlocks) {
   Value visible = arith::ConstantIntOp::create(b, loc, 1, 1);
-  if (!causal && window <= 0)
+  if (!causal && window <= 0 && blockSize <= 0)
     return visible;
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   // pos = i + (kv_len - q_len): the query's position among the keys.
-  Value pos = arith::AddIOp::create(
-      b, loc, query, arith::ConstantIndexOp::create(b, loc, offset));
+  Value pos = arith::AddIOp::create(b, loc, query, index(offset));
   if (causal)
     visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key, pos);
+  Value local;
   if (window > 0) {
-    // key > pos - window, written without going below zero in index math.
-    Value shifted = arith::AddIOp::create(
-        b, loc, key, arith::ConstantIndexOp::create(b, loc, window));
-    Value inWindow =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, shifted, pos);
-    visible = arith::AndIOp::create(b, loc, visible, inWindow);
+    // pos - window < key < pos + window, written without going below zero
+    // in index math.
+    Value shifted = arith::AddIOp::create(b, loc, key, index(window));
+    local = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, shifted, pos);
+    if (!causal)
+      local = arith::AndIOp::create(
+          b, loc, local,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, key,
+                                arith::AddIOp::create(b, loc, pos, index(window))));
   }
+  if (blockSize > 0) {
+    Value entry = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, pos, index(blockSize)),
+                              index(layoutBlocks)),
+        arith::DivUIOp::create(b, loc, key, index(blockSize)));
+    Value byte = tensor::ExtractOp::create(b, loc, layout, ValueRange{entry});
+    local = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, byte,
+                                  arith::ConstantIntOp::create(b, loc, 0, 8));
+  }
+  if (local && globalTokens > 0) {
+    local = arith::OrIOp::create(
+        b, loc, local,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, key, index(globalTokens)));
+    local = arith::OrIOp::create(
+        b, loc, local,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, pos, index(globalTokens)));
+  }
+  if (local)
+    visible = arith::AndIOp::create(b, loc, visible, local);
   return visible;
 }
 
@@ -67,7 +94,22 @@ FailureOr<Value> mlir::tfx::lowerAttention(FuncLowering &fl, OpBuilder &b,
   int64_t headDim = qType.getDimSize(2) / heads, group = heads / kvHeads;
   bool causal = op.getCausal();
   int64_t window = (int64_t)op.getWindow();
+  int64_t globalTokens = (int64_t)op.getGlobalTokens();
+  int64_t blockSize = (int64_t)op.getBlockSize();
   double scale = op.getScale().convertToDouble();
+  if (op.isLinear())
+    return lowerLinearAttention(fl, b, op);
+  if (blockSize > 0 && sq > sk)
+    return op.emitError("block-sparse attention needs q_len <= kv_len");
+  Value layout;
+  int64_t layoutBlocks = blockSize > 0 ? (sk + blockSize - 1) / blockSize : 0;
+  if (blockSize > 0) {
+    ArrayRef<bool> entries = op.getBlockLayout();
+    SmallVector<int8_t> bytes(entries.begin(), entries.end());
+    auto type = RankedTensorType::get({(int64_t)bytes.size()}, b.getI8Type());
+    layout = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(bytes)));
+  }
 
   Value q = reshapeTo(b, loc, op.getQ(), {batch, sq, kvHeads, group, headDim});
   Value k = reshapeTo(b, loc, op.getK(), {batch, sk, kvHeads, headDim});
@@ -113,7 +155,8 @@ FailureOr<Value> mlir::tfx::lowerAttention(FuncLowering &fl, OpBuilder &b,
             Value query = linalg::IndexOp::create(nb, l, 3);
             Value key = linalg::IndexOp::create(nb, l, 4);
             Value visible =
-                causalWindowVisible(nb, l, query, key, sk - sq, causal, window);
+                causalWindowVisible(nb, l, query, key, sk - sq, causal, window,
+                                    globalTokens, blockSize, layout, layoutBlocks);
             if (a.size() > 2)
               visible = arith::AndIOp::create(nb, l, visible, maskKeeps(nb, l, a[1]));
             Value scaled =

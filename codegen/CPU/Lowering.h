@@ -103,6 +103,8 @@ std::pair<Value, Value> quantizeRowsToQuads(OpBuilder &b, Location loc, Value x,
 /// other than the sparse kernel reads.
 FailureOr<Value> lowerSparseWeight(FuncLowering &fl, OpBuilder &b, Operation *op);
 /// tfx.paged_attention has only this loop-nest lowering (in both modes).
+FailureOr<Value> lowerLinearAttention(FuncLowering &fl, OpBuilder &b,
+                                      AttentionOp op);
 FailureOr<Value> lowerPagedAttention(FuncLowering &fl, OpBuilder &b,
                                      PagedAttentionOp op);
 
@@ -113,9 +115,13 @@ namespace mlir::tfx {
 /// i1: attention mask element `m` (any type) keeps its key.
 Value maskKeeps(OpBuilder &b, Location loc, Value m);
 /// i1: key index `key` is visible from query index `query` (both index)
-/// under the causal flag and window; `offset` is kv_len - q_len.
+/// under the causal flag and window; `offset` is kv_len - q_len. With a
+/// block-sparse `layout` (i8 tensor of layoutBlocks^2 entries, blocks of
+/// `blockSize`) and `globalTokens`, as tfx.attention defines them.
 Value causalWindowVisible(OpBuilder &b, Location loc, Value query, Value key,
-                          int64_t offset, bool causal, int64_t window);
+                          int64_t offset, bool causal, int64_t window,
+                          int64_t globalTokens = 0, int64_t blockSize = 0,
+                          Value layout = {}, int64_t layoutBlocks = 0);
 } // namespace mlir::tfx
 
 #endif // TFX_CODEGEN_CPU_LOWERING_H

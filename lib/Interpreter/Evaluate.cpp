@@ -200,6 +200,26 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
         p.scale = o.getScale().convertToFloat();
         p.causal = o.getCausal();
         p.window = (int64_t)o.getWindow();
+        p.globalTokens = (int64_t)o.getGlobalTokens();
+        p.blockSize = (int64_t)o.getBlockSize();
+        ArrayRef<bool> layout = o.getBlockLayout();
+        p.blockLayout.assign(layout.begin(), layout.end());
+        switch (o.getKind()) {
+        case AttentionKind::softmax:
+          p.formula = k::AttentionFormula::Softmax;
+          break;
+        case AttentionKind::linear_elu:
+          p.formula = k::AttentionFormula::LinearElu;
+          break;
+        case AttentionKind::linear_relu:
+          p.formula = k::AttentionFormula::LinearRelu;
+          break;
+        case AttentionKind::linear_random:
+          p.formula = k::AttentionFormula::LinearRandom;
+          break;
+        }
+        p.features = (int64_t)o.getFeatures();
+        p.featureSeed = (uint64_t)o.getFeatureSeed();
         return k::attention(args[0], args[1], args[2],
                             args.optional(o.getMask(), 3), p);
       })

@@ -137,11 +137,22 @@ llvm::Expected<Tensor> layerNorm(const Tensor &x, const Tensor &gamma,
 llvm::Expected<Tensor> rmsNorm(const Tensor &x, const Tensor &gamma,
                                float epsilon);
 
+/// The formula of tfx.attention (its AttentionKind).
+enum class AttentionFormula { Softmax, LinearElu, LinearRelu, LinearRandom };
+
 struct AttentionParams {
   int64_t numHeads = 1, numKvHeads = 1;
   float scale = 1.0f;
   bool causal = false;
   int64_t window = 0;
+  int64_t globalTokens = 0;
+  /// Block-sparse layout: nb x nb booleans, row-major, nb = ceil(kv_len / B).
+  int64_t blockSize = 0;
+  std::vector<bool> blockLayout;
+  AttentionFormula formula = AttentionFormula::Softmax;
+  /// linear_random: the projection's rows and the seed it is drawn from.
+  int64_t features = 0;
+  uint64_t featureSeed = 0;
 };
 llvm::Expected<Tensor> attention(const Tensor &q, const Tensor &k,
                                  const Tensor &v, const Tensor *mask,

@@ -8,9 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "tfx/Support/RandomFeatures.h"
 
 #include "llvm/ADT/Twine.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir::tfx;
@@ -312,12 +314,33 @@ llvm::Expected<Tensor> kernels::rmsNorm(const Tensor &x, const Tensor &gamma,
   return out;
 }
 
+/// Whether the query at `pos` sees key `j` by the causal, window, block
+/// and global-token rules (the padding mask aside).
+static bool keyVisible(const AttentionParams &p, int64_t pos, int64_t j, int64_t sk) {
+  if (p.causal && j > pos)
+    return false;
+  bool local = true;
+  if (p.window > 0)
+    local = j > pos - p.window && j < pos + p.window;
+  if (p.blockSize > 0) {
+    int64_t blocks = (sk + p.blockSize - 1) / p.blockSize;
+    local = p.blockLayout[(pos / p.blockSize) * blocks + j / p.blockSize];
+  }
+  return local || j < p.globalTokens || pos < p.globalTokens;
+}
+
+static llvm::Expected<Tensor> linearAttention(const Tensor &q, const Tensor &k,
+                                              const Tensor &v, const Tensor *mask,
+                                              const AttentionParams &params);
+
 // Attention, exactly: for batch b, query head h (kv head g = h / (H / KvH))
 // and query i, with pos = i + (Sk - Sq) the query's position among the keys,
 // key j is visible unless
 //   causal and j > pos, or
-//   window > 0 and j <= pos - window (only the last `window` keys up to pos),
-//   or mask is given and mask[b, j] == 0.
+//   window > 0 and |j - pos| >= window (with causal: the last `window` keys),
+//   or a block layout hides block (pos / B, j / B),
+//   (the window and block rules yielding to j < G or pos < G with G global
+//   tokens), or mask is given and mask[b, j] == 0.
 // scores_j = scale * sum_d q[b,i,h*D+d] * k[b,j,g*D+d] over visible j, then a
 // softmax over the visible keys and out[b,i,h*D+d] = sum_j p_j v[b,j,g*D+d],
 // all in double. A query with no visible key outputs zeros (not NaN).
@@ -350,6 +373,15 @@ llvm::Expected<Tensor> kernels::attention(const Tensor &q, const Tensor &k,
     return kernelError("attention mask must be [batch, kv_len] = [" +
                        llvm::Twine(batch) + "," + llvm::Twine(sk) + "], got " +
                        mask->shapeString());
+  if (params.blockSize > 0 &&
+      (int64_t)params.blockLayout.size() !=
+          ((sk + params.blockSize - 1) / params.blockSize) *
+              ((sk + params.blockSize - 1) / params.blockSize))
+    return kernelError("attention block layout does not fit kv_len " + llvm::Twine(sk));
+  if (params.blockSize > 0 && sq > sk)
+    return kernelError("attention with a block layout needs q_len <= kv_len");
+  if (params.formula != AttentionFormula::Softmax)
+    return linearAttention(q, k, v, mask, params);
   Tensor out = Tensor::floats(q.shape, 0.0f, q.dtype);
   std::vector<double> scores(sk), acc(headDim);
   std::vector<char> visible(sk);
@@ -363,8 +395,7 @@ llvm::Expected<Tensor> kernels::attention(const Tensor &q, const Tensor &k,
         double maxScore = -INFINITY;
         bool any = false;
         for (int64_t j = 0; j < sk; ++j) {
-          bool keep = !(params.causal && j > pos) &&
-                      !(params.window > 0 && j <= pos - params.window) &&
+          bool keep = keyVisible(params, pos, j, sk) &&
                       !(mask && mask->at(b * sk + j) == 0.0);
           visible[j] = keep;
           if (!keep)
@@ -395,6 +426,84 @@ llvm::Expected<Tensor> kernels::attention(const Tensor &q, const Tensor &k,
         float *dst = out.f.data() + (b * sq + i) * q.shape[2] + h * headDim;
         for (int64_t d = 0; d < headDim; ++d)
           dst[d] = (float)acc[d];
+      }
+    }
+  return out;
+}
+
+// Linear attention, in double: per (batch, head) the keys a query sees are
+// summed as S = sum_j phi(k_j)^T v_j [F, D] and z = sum_j phi(k_j) [F] in
+// key order, so that a causal query reuses its predecessor's sums (pos only
+// grows with i); out_i = phi(q_i) S / (phi(q_i) . z), zeros where that
+// denominator is not positive. Padding keys are left out of the sums.
+static llvm::Expected<Tensor> linearAttention(const Tensor &q, const Tensor &k,
+                                              const Tensor &v, const Tensor *mask,
+                                              const AttentionParams &params) {
+  int64_t heads = params.numHeads, kvHeads = params.numKvHeads;
+  int64_t batch = q.shape[0], sq = q.shape[1], sk = k.shape[1];
+  int64_t headDim = q.shape[2] / heads, group = heads / kvHeads;
+  int64_t kvWidth = kvHeads * headDim;
+  bool random = params.formula == AttentionFormula::LinearRandom;
+  int64_t features = random ? params.features : headDim;
+  if (random && features <= 0)
+    return kernelError("attention linear_random needs features > 0");
+  std::vector<float> projection;
+  if (random)
+    projection = randomFeatureProjection(features, headDim, params.featureSeed);
+  double rootScale = std::sqrt((double)params.scale);
+  auto featureMap = [&](const float *x, std::vector<double> &phi) {
+    if (!random) {
+      for (int64_t d = 0; d < headDim; ++d)
+        phi[d] = params.formula == AttentionFormula::LinearElu
+                     ? (x[d] > 0 ? x[d] + 1.0 : std::exp((double)x[d]))
+                     : std::max(0.0, (double)x[d]);
+      return;
+    }
+    double norm2 = 0.0;
+    for (int64_t d = 0; d < headDim; ++d)
+      norm2 += rootScale * x[d] * rootScale * x[d];
+    for (int64_t f = 0; f < features; ++f) {
+      double dot = 0.0;
+      for (int64_t d = 0; d < headDim; ++d)
+        dot += (double)projection[f * headDim + d] * rootScale * x[d];
+      phi[f] = std::exp(dot - norm2 / 2) / std::sqrt((double)features);
+    }
+  };
+  Tensor out = Tensor::floats(q.shape, 0.0f, q.dtype);
+  std::vector<double> sums(features * headDim), norms(features), phi(features);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t g = h / group;
+      std::fill(sums.begin(), sums.end(), 0.0);
+      std::fill(norms.begin(), norms.end(), 0.0);
+      int64_t added = 0;
+      for (int64_t i = 0; i < sq; ++i) {
+        int64_t pos = i + (sk - sq);
+        int64_t seen = params.causal ? std::clamp<int64_t>(pos + 1, 0, sk) : sk;
+        for (; added < seen; ++added) {
+          if (mask && mask->at(b * sk + added) == 0.0)
+            continue;
+          featureMap(k.f.data() + (b * sk + added) * kvWidth + g * headDim, phi);
+          const float *vRow = v.f.data() + (b * sk + added) * kvWidth + g * headDim;
+          for (int64_t f = 0; f < features; ++f) {
+            norms[f] += phi[f];
+            for (int64_t d = 0; d < headDim; ++d)
+              sums[f * headDim + d] += phi[f] * vRow[d];
+          }
+        }
+        featureMap(q.f.data() + (b * sq + i) * q.shape[2] + h * headDim, phi);
+        double den = 0.0;
+        for (int64_t f = 0; f < features; ++f)
+          den += phi[f] * norms[f];
+        if (!(den > 0.0))
+          continue; // out is already zero
+        float *dst = out.f.data() + (b * sq + i) * q.shape[2] + h * headDim;
+        for (int64_t d = 0; d < headDim; ++d) {
+          double num = 0.0;
+          for (int64_t f = 0; f < features; ++f)
+            num += phi[f] * sums[f * headDim + d];
+          dst[d] = (float)(num / den);
+        }
       }
     }
   return out;

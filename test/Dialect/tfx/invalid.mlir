@@ -228,6 +228,78 @@ func.func @dequantize_storage(%q: tensor<64x128xi16>, %s: tensor<64x1xf32>) -> t
 
 // -----
 
+func.func @attention_layout_size(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' block_layout must hold 2x2 = 4 entries (kv_len 32, block_size 16), got 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, block_size = 16 : i64, block_layout = array<i1: true, true>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_layout_alone(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' block_size and block_layout go together}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, block_layout = array<i1: true>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_window_and_blocks(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' window and block_size are exclusive}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, window = 4 : i64, block_size = 32 : i64, block_layout = array<i1: true>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_global_alone(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' global_tokens needs a window or a block layout}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, global_tokens = 2 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_linear_window(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' linear attention takes no window, global_tokens or block layout}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, window = 4 : i64, kind = #tfx<attention_kind linear_relu>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_random_features(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' features (> 0) goes with kind linear_random, and only with it}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, kind = #tfx<attention_kind linear_random>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_negative_global(%q: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  // expected-error @+2 {{'tfx.attention' global_tokens, block_size and features must be >= 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, window = 4 : i64, global_tokens = -1 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %o : tensor<1x32x64xf32>
+}
+
+// -----
+
+func.func @attention_layout_long_queries(%q: tensor<1x48x64xf32>, %k: tensor<1x32x64xf32>) -> tensor<1x48x64xf32> {
+  // expected-error @+2 {{'tfx.attention' a block layout needs q_len <= kv_len}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tfx.attention %q, %k, %k {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.0 : f32, block_size = 32 : i64, block_layout = array<i1: true>} : (tensor<1x48x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x48x64xf32>
+  return %o : tensor<1x48x64xf32>
+}
+
+// -----
+
 func.func @csr_offsets(%v: tensor<40xf32>, %c: tensor<40xi16>, %o: tensor<8xi32>) -> tensor<8x16xf32> {
   // expected-error @+1 {{row_offsets must have out + 1 = 9 elements, got 8}}
   %w = tfx.sparse_csr %v, %c, %o : (tensor<40xf32>, tensor<40xi16>, tensor<8xi32>) -> tensor<8x16xf32>

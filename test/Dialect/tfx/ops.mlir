@@ -41,6 +41,20 @@ func.func @weight_only_int4(%x: tensor<2x128xf32>, %q: tensor<64x128xi4>, %s: te
   return %y : tensor<2x64xf32>
 }
 
+// Sparse layouts and linear kinds print back as written.
+// CHECK-LABEL: func.func @attention_rewrites
+// CHECK: tfx.attention %{{.*}} {causal = true, global_tokens = 2 : i64, num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.250000e-01 : f32, window = 8 : i64}
+// CHECK: tfx.attention %{{.*}} {block_layout = array<i1: true, false, true, true>, block_size = 16 : i64, global_tokens = 1 : i64, num_heads = 2 : i64
+// CHECK: tfx.attention %{{.*}} {causal = true, kind = #tfx<attention_kind linear_elu>, num_heads = 2 : i64
+// CHECK: tfx.attention %{{.*}} {feature_seed = 7 : i64, features = 32 : i64, kind = #tfx<attention_kind linear_random>, num_heads = 2 : i64
+func.func @attention_rewrites(%q: tensor<1x32x64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) {
+  %w = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, causal = true, window = 8 : i64, global_tokens = 2 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  %b = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, block_size = 16 : i64, block_layout = array<i1: true, false, true, true>, global_tokens = 1 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  %e = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, causal = true, kind = #tfx<attention_kind linear_elu>} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  %r = tfx.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 0.125 : f32, kind = #tfx<attention_kind linear_random>, features = 32 : i64, feature_seed = 7 : i64} : (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %w, %b, %e, %r : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>
+}
+
 // CHECK-LABEL: func.func @sparse_weights
 // CHECK: %[[C:.*]] = tfx.sparse_csr %{{.*}}, %{{.*}}, %{{.*}} : (tensor<40xf32>, tensor<40xi16>, tensor<9xi32>) -> tensor<8x16xf32>
 // CHECK: %[[S:.*]] = tfx.sparse_2to4 %{{.*}}, %{{.*}} : (tensor<8x8xf32>, tensor<8x2xi8>) -> tensor<8x16xf32>
