@@ -75,7 +75,14 @@ static Value transposed(OpBuilder &b, Location loc, Value input) {
 struct CsrData {
   Tensor columns, offsets;
 };
-static FailureOr<CsrData> checkCsr(SparseCsrOp op) {
+/// With `report`, a failure carries a diagnostic; the kernel checks quietly
+/// and leaves the error to the fallback lowering, so that it shows once.
+static FailureOr<CsrData> checkCsr(SparseCsrOp op, bool report) {
+  auto fail = [&](const llvm::Twine &message) -> FailureOr<CsrData> {
+    if (report)
+      op.emitError(message);
+    return failure();
+  };
   auto read = [](Value v) -> FailureOr<Tensor> {
     auto constant = v.getDefiningOp<arith::ConstantOp>();
     auto elements = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : nullptr;
@@ -90,17 +97,18 @@ static FailureOr<CsrData> checkCsr(SparseCsrOp op) {
   };
   FailureOr<Tensor> columns = read(op.getColumns()), offsets = read(op.getRowOffsets());
   if (failed(columns) || failed(offsets))
-    return op.emitError("the CPU kernel needs constant columns and row_offsets");
+    return fail("the CPU lowering needs constant columns and row_offsets");
   ArrayRef<int64_t> shape = shapeOf(op.getResult());
   int64_t nonzeros = (int64_t)columns->i.size();
   if (offsets->i.front() != 0 || offsets->i.back() != nonzeros)
-    return op.emitError("row_offsets must run from 0 to ") << nonzeros;
+    return fail("row_offsets must run from 0 to " + llvm::Twine(nonzeros));
   for (int64_t n = 0; n < shape[0]; ++n)
     if (offsets->i[n] > offsets->i[n + 1])
-      return op.emitError("row_offsets decrease at row ") << n;
+      return fail("row_offsets decrease at row " + llvm::Twine(n));
   for (int64_t c : columns->i)
     if (c < 0 || c >= shape[1])
-      return op.emitError("column ") << c << " is outside [0, " << shape[1] << ")";
+      return fail("column " + llvm::Twine(c) + " is outside [0, " + llvm::Twine(shape[1]) +
+                  ")");
   return CsrData{std::move(*columns), std::move(*offsets)};
 }
 
@@ -127,7 +135,7 @@ FailureOr<Value> mlir::tfx::lowerSparseWeight(FuncLowering &fl, OpBuilder &b,
         .getResult(0);
   };
   if (auto csr = dyn_cast<SparseCsrOp>(op)) {
-    if (failed(checkCsr(csr)))
+    if (failed(checkCsr(csr, /*report=*/true)))
       return failure();
     Value values = storage(fl, loc, csr.getValues());
     Value columns = storage(fl, loc, csr.getColumns());
@@ -207,7 +215,8 @@ FailureOr<Value> mlir::tfx::lowerSparseLinearKernel(FuncLowering &fl, OpBuilder 
   int64_t block = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 1;
   if (m == 0 || k == 0)
     return failure();
-  FailureOr<CsrData> csrData = csr ? checkCsr(csr) : FailureOr<CsrData>(CsrData());
+  FailureOr<CsrData> csrData =
+      csr ? checkCsr(csr, /*report=*/false) : FailureOr<CsrData>(CsrData());
   if (failed(csrData))
     return failure();
 
