@@ -62,29 +62,17 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
     if (!func)
       return module.emitError("tfx-low-rank: ") << llvm::toString(func.takeError());
 
-    // Roles of the linears.
-    llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
-    std::vector<Target> work;
-    WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {
-      std::string role = roleOf.lookup(linear);
-      if (role.empty())
-        role = "other";
-      if (!llvm::is_contained(roles, role) || !isWeightValue(linear.getWeight()))
-        return WalkResult::advance();
-      auto w = readWeight(linear.getWeight());
-      if (!w) {
-        linear.emitError("tfx-low-rank: ") << llvm::toString(w.takeError());
-        return WalkResult::interrupt();
-      }
-      Target t;
-      t.linear = linear;
-      t.role = role;
-      t.weight = std::move(*w);
-      work.push_back(std::move(t));
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    auto found = collectLinearTargets(*func, getArgument(), roles, /*f32Only=*/false);
+    if (failed(found))
       return failure();
+    std::vector<Target> work;
+    for (LinearTarget &l : *found) {
+      Target t;
+      t.linear = l.linear;
+      t.role = l.role;
+      t.weight = std::move(l.weight);
+      work.push_back(std::move(t));
+    }
 
     // Input-channel root mean squares of the targets (activation-aware).
     InputStats stats;

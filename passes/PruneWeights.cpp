@@ -91,34 +91,18 @@ struct PruneWeightsPass : mlir::tfx::impl::TfxPruneWeightsBase<PruneWeightsPass>
     if (!func)
       return module.emitError("tfx-prune-weights: ") << llvm::toString(func.takeError());
 
-    llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(*func);
-    std::vector<Target> work;
-    WalkResult walk = func->walk([&](LinearOp linear) -> WalkResult {
-      std::string role = roleOf.lookup(linear);
-      if (role.empty())
-        role = "other";
-      Value weight = linear.getWeight();
-      auto type = cast<RankedTensorType>(weight.getType());
-      if (!llvm::is_contained(*roles, role) || !isWeightValue(weight) ||
-          !type.getElementType().isF32() || type.getRank() != 2)
-        return WalkResult::advance();
-      auto w = readWeight(weight);
-      if (!w) {
-        linear.emitError("tfx-prune-weights: ") << llvm::toString(w.takeError());
-        return WalkResult::interrupt();
-      }
-      Target t;
-      t.linear = linear;
-      t.role = role;
-      t.name = weightName(weight);
-      if (t.name.empty())
-        t.name = "linear";
-      t.weight = std::move(*w);
-      work.push_back(std::move(t));
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    auto found = collectLinearTargets(*func, getArgument(), *roles, /*f32Only=*/true);
+    if (failed(found))
       return failure();
+    std::vector<Target> work;
+    for (LinearTarget &l : *found) {
+      Target t;
+      t.linear = l.linear;
+      t.role = l.role;
+      t.name = l.name;
+      t.weight = std::move(l.weight);
+      work.push_back(std::move(t));
+    }
 
     InputStats stats;
     if (wanda)

@@ -2,6 +2,8 @@
 
 #include "Weights.h"
 
+#include "Structure.h"
+
 #include "tfx/Support/ResourceWeights.h"
 #include "tfx/Support/WeightStore.h"
 
@@ -69,4 +71,32 @@ FailureOr<Value> mlir::tfx::createF32Weight(OpBuilder &b, Location loc,
                                             const Tensor &t, llvm::StringRef name) {
   return createWeight(b, loc, RankedTensorType::get(t.shape, b.getF32Type()), t,
                       name);
+}
+
+FailureOr<std::vector<LinearTarget>>
+mlir::tfx::collectLinearTargets(func::FuncOp func, llvm::StringRef pass,
+                                llvm::ArrayRef<std::string> roles, bool f32Only) {
+  llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(func);
+  std::vector<LinearTarget> found;
+  WalkResult walk = func.walk([&](LinearOp linear) -> WalkResult {
+    std::string role = roleOf.lookup(linear);
+    if (role.empty())
+      role = "other";
+    Value weight = linear.getWeight();
+    auto type = cast<RankedTensorType>(weight.getType());
+    if (!llvm::is_contained(roles, role) || !isWeightValue(weight) ||
+        (f32Only && (!type.getElementType().isF32() || type.getRank() != 2)))
+      return WalkResult::advance();
+    auto w = readWeight(weight);
+    if (!w) {
+      linear.emitError(pass) << ": " << llvm::toString(w.takeError());
+      return WalkResult::interrupt();
+    }
+    std::string name = weightName(weight);
+    found.push_back({linear, role, name.empty() ? "linear" : name, std::move(*w)});
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return found;
 }

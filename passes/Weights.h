@@ -12,7 +12,10 @@
 #include "tfx/Dialect/Tfx.h"
 #include "tfx/Support/Tensor.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"
+
+#include <vector>
 
 namespace mlir::tfx {
 
@@ -25,6 +28,22 @@ llvm::Expected<Tensor> readWeight(Value v);
 /// The name a user knows the weight by: the file's tensor name, the
 /// resource key, or "" for an inline constant.
 std::string weightName(Value v);
+
+/// A linear layer a compression pass rewrites: its role ("attention",
+/// "ffn" or "other"), the name of its weight and the weight as read.
+struct LinearTarget {
+  LinearOp linear;
+  std::string role, name;
+  Tensor weight;
+};
+
+/// The linears of `func`, in order, whose role is in `roles` and whose
+/// weight is a weight value (f32 and 2-D too when `f32Only`), with their
+/// weights read. A weight that cannot be read fails with a diagnostic that
+/// starts with `pass`.
+FailureOr<std::vector<LinearTarget>>
+collectLinearTargets(func::FuncOp func, llvm::StringRef pass,
+                     llvm::ArrayRef<std::string> roles, bool f32Only);
 
 /// An `arith.constant dense_resource<name>` of `type` holding `t`, built at
 /// `b`'s insertion point. Errors name the weight.
