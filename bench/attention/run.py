@@ -22,10 +22,8 @@ usage: /usr/bin/python3 bench/attention/run.py [--build build]
 A program that prints numbers, not a test: it fails only when it cannot run.
 """
 import argparse
-import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -36,19 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HEADS, HEAD_DIM = 12, 64
 WIDTH = HEADS * HEAD_DIM
-
-
-def write_safetensors(path, tensors):
-    header, blob = {}, b""
-    for name, arr in tensors.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
-                        "data_offsets": [len(blob), len(blob) + len(raw)]}
-        blob += raw
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob)
+sys.path.insert(0, os.path.join(ROOT, "test", "Codegen", "CPU", "Inputs"))
+from run_artifact import write_safetensors  # noqa: E402
 
 
 def write_model(path, n, attrs):
