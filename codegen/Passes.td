@@ -100,4 +100,33 @@ def TfxCpuLowerDispatch : Pass<"tfx-cpu-lower-dispatch", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def TfxGpuMapLoops : Pass<"tfx-gpu-map-loops", "mlir::ModuleOp"> {
+  let summary = "Put the loop nests of entry functions (on buffers) in gpu.launch ops";
+  let description = [{
+    Lowers every linalg op of an entry function to loops and each top-level
+    loop nest to a `gpu.launch` of one thread per parallel iteration (blocks
+    of up to 256 threads, the linear id split innermost-fastest so that
+    neighbouring threads access neighbouring elements); an op without
+    parallel dimensions gets one thread. All launches name the kernel module
+    `@tfx_kernels`. A scalar load left on the host becomes a call of
+    `@tfx_gpu_read`; any other host access to a buffer is an error.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
+}
+
+def TfxGpuLowerLaunch : Pass<"tfx-gpu-lower-launch", "mlir::ModuleOp"> {
+  let summary = "Lower gpu.launch_func and the kernel binary to env->gpu_launch calls";
+  let description = [{
+    On the LLVM dialect after `gpu-module-to-binary`: the cubin of
+    `gpu.binary @tfx_kernels` becomes the constant global `tfx_gpu_image`,
+    each `gpu.launch_func` a call of `env->gpu_launch(env->gpu, index, grid,
+    block, shared_bytes, params)` with the kernel's index in the module
+    attribute `tfx.gpu_kernels`, and each `@tfx_gpu_read` call a call of
+    `env->gpu_read`.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // TFX_CODEGEN_PASSES_TD

@@ -53,3 +53,14 @@ try:
         config.available_features.add("tfx-cpu-codegen")
 except (OSError, subprocess.SubprocessError):
     pass
+
+# The cuda target assembles its kernels with the CUDA toolkit's ptxas; the
+# tests that serialize kernels need one (no GPU is needed to compile).
+cuda_path = os.environ.get("CUDA_PATH", "/usr/local/cuda")
+if os.access(os.path.join(cuda_path, "bin", "ptxas"), os.X_OK) or shutil.which("ptxas"):
+    config.available_features.add("ptxas")
+# A GPU with its driver: only then do CUDA artifacts run.
+import ctypes.util
+
+if ctypes.util.find_library("cuda"):
+    config.available_features.add("cuda-driver")

@@ -25,15 +25,14 @@ using namespace mlir::tfx;
 
 static constexpr llvm::StringLiteral kDispatchBodyAttr = "tfx.dispatch_body";
 
-/// Field `index` of the tfx_exec_env that `env` points to: parallel_for
-/// (0), pool (1), scratch (2); all pointers.
-static Value loadEnvField(OpBuilder &b, Location loc, Value env, int32_t index) {
+Value mlir::tfx::loadEnvField(OpBuilder &b, Location loc, Value env, EnvField field) {
   MLIRContext *ctx = b.getContext();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto envType = LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, ptr});
-  Value field = LLVM::GEPOp::create(b, loc, ptr, envType, env,
-                                    ArrayRef<LLVM::GEPArg>{0, index});
-  return LLVM::LoadOp::create(b, loc, ptr, field);
+  SmallVector<Type> fields((size_t)EnvField::Count, ptr);
+  auto envType = LLVM::LLVMStructType::getLiteral(ctx, fields);
+  Value slot = LLVM::GEPOp::create(b, loc, ptr, envType, env,
+                                   ArrayRef<LLVM::GEPArg>{0, (int32_t)field});
+  return LLVM::LoadOp::create(b, loc, ptr, slot);
 }
 
 static LogicalResult lowerDispatch(ModuleOp module, LLVM::LLVMFuncOp decl,
@@ -83,8 +82,8 @@ static LogicalResult lowerDispatch(ModuleOp module, LLVM::LLVMFuncOp decl,
       LLVM::StoreOp::create(b, loc, v, field);
     }
     Value env = operands[0];
-    Value parallelFor = loadEnvField(b, loc, env, 0);
-    Value pool = loadEnvField(b, loc, env, 1);
+    Value parallelFor = loadEnvField(b, loc, env, EnvField::ParallelFor);
+    Value pool = loadEnvField(b, loc, env, EnvField::Pool);
     Value trampAddress = LLVM::AddressOfOp::create(b, loc, ptr, tramp.getName());
     auto fnType = LLVM::LLVMFunctionType::get(voidType, {ptr, i64, ptr, ptr});
     SmallVector<Value> callArgs = {parallelFor, pool, operands[1], trampAddress, closure};
@@ -139,7 +138,7 @@ static LogicalResult buildEntryWrapper(ModuleOp module, LLVM::LLVMFuncOp impl,
   Value env = block->getArgument(0);
   SmallVector<Value> args = {env};
   pushDescriptor(b, loc, block->getArgument(1), {weightBytes}, args);
-  Value scratch = loadEnvField(b, loc, env, 2);
+  Value scratch = loadEnvField(b, loc, env, EnvField::Scratch);
   pushDescriptor(b, loc, scratch, {scratchBytes ? scratchBytes.getInt() : 0}, args);
   auto tensorArgs = [&](ArrayAttr tensors, Value array) {
     for (auto [k, attr] : llvm::enumerate(tensors)) {

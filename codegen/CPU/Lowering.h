@@ -26,6 +26,13 @@ inline constexpr llvm::StringLiteral kScratchBytesAttr = "tfx.scratch_bytes";
 /// Number of leading ABI arguments before the inputs: env, weights, scratch.
 inline constexpr unsigned kNumAbiArgs = 3;
 
+/// The pointer fields of artifact.h's tfx_exec_env, in order.
+enum class EnvField : int32_t {
+  ParallelFor, Pool, Scratch, GpuLaunch, GpuRead, Gpu, Count
+};
+/// Loads field `field` of the tfx_exec_env that `env` (!llvm.ptr) points to.
+Value loadEnvField(OpBuilder &b, Location loc, Value env, EnvField field);
+
 struct LoweringOptions {
   bool kernels = false;
   int64_t panel = 16;

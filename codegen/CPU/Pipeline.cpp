@@ -15,6 +15,19 @@
 
 using namespace mlir;
 
+namespace {
+struct GpuCodegenOptions : PassPipelineOptions<GpuCodegenOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("NVIDIA chip (sm_80, sm_89, sm_90, sm_90a)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> toolkit{*this, "toolkit",
+                              llvm::cl::desc("CUDA toolkit directory (for ptxas)"),
+                              llvm::cl::init("")};
+  Option<bool> serialize{*this, "serialize",
+                         llvm::cl::desc("Assemble the cubin and lower the launches"),
+                         llvm::cl::init(true)};
+};
+} // namespace
+
 void mlir::tfx::registerCodegenDialects(DialectRegistry &registry) {
   // Bufferization, tiling and LLVM conversion work through interfaces that
   // the dialects register as extensions.
@@ -74,4 +87,14 @@ void mlir::tfx::registerCodegenPasses() {
       "tfx-cpu-codegen",
       "Lower a tfx module to the LLVM dialect for the CPU (AVX-512 kernels)",
       [](OpPassManager &pm) { buildCpuPipeline(pm, CpuPipelineOptions()); });
+  PassPipelineRegistration<GpuCodegenOptions>(
+      "tfx-gpu-codegen",
+      "Lower a tfx module to the LLVM dialect with an embedded cubin (NVVM, ptxas)",
+      [](OpPassManager &pm, const GpuCodegenOptions &cl) {
+        GpuPipelineOptions options;
+        options.chip = cl.chip;
+        options.toolkitPath = cl.toolkit;
+        options.serialize = cl.serialize;
+        buildGpuPipeline(pm, options);
+      });
 }

@@ -26,7 +26,10 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -126,20 +129,32 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
   registerCodegenDialects(registry);
   ctx->appendDialectRegistry(registry);
 
-  llvm::Expected<CpuTarget> target = createCpuTarget(options.cpu);
+  // A CUDA artifact's host code only launches kernels: any x86-64 will do.
+  llvm::Expected<CpuTarget> target = createCpuTarget(options.cuda ? "x86-64" : options.cpu);
   if (!target)
     return target.takeError();
 
   // Keep what emission needs before the pipeline rewrites the module.
   PassManager pm(ctx);
-  CpuPipelineOptions pipeline;
-  pipeline.kernels = options.kernels;
-  pipeline.vectorWidth = target->vectorWidth;
-  pipeline.vnni = target->vectorWidth == 16 && (target->featureBits & TFX_CPU_AVX512VNNI);
-  pipeline.parallelMinWork = options.parallelMinWork;
-  buildCpuPipeline(pm, pipeline);
+  if (options.cuda) {
+    llvm::Expected<std::string> toolkit = findCudaToolkit(options.cudaToolkit);
+    if (!toolkit)
+      return toolkit.takeError();
+    GpuPipelineOptions pipeline;
+    pipeline.chip = options.gpuChip;
+    pipeline.toolkitPath = *toolkit;
+    buildGpuPipeline(pm, pipeline);
+  } else {
+    CpuPipelineOptions pipeline;
+    pipeline.kernels = options.kernels;
+    pipeline.vectorWidth = target->vectorWidth;
+    pipeline.vnni = target->vectorWidth == 16 && (target->featureBits & TFX_CPU_AVX512VNNI);
+    pipeline.parallelMinWork = options.parallelMinWork;
+    buildCpuPipeline(pm, pipeline);
+  }
   if (failed(pm.run(module)))
-    return error("CPU code generation failed (see the diagnostics above)");
+    return error(llvm::Twine(options.cuda ? "CUDA" : "CPU") +
+                 " code generation failed (see the diagnostics above)");
 
   FailureOr<WeightPlan> plan = WeightPlan::load(module);
   if (failed(plan))
@@ -187,6 +202,17 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
   info.weightsChecksum = weightsChecksum(*weights);
   info.exportMain = options.kind == ArtifactKind::SharedObject;
   info.entries = std::move(*entries);
+  if (options.cuda) {
+    info.device = TFX_DEVICE_CUDA;
+    info.gpuArch = options.gpuChip;
+    if (auto image = module->getAttrOfType<StringAttr>("tfx.gpu_image"))
+      info.gpuImageGlobal = image.str();
+    if (auto kernels = module->getAttrOfType<ArrayAttr>("tfx.gpu_kernels"))
+      for (Attribute name : kernels)
+        info.gpuKernels.push_back(cast<StringAttr>(name).str());
+    if (info.gpuImageGlobal.empty() || info.gpuKernels.empty())
+      return error("CUDA code generation produced no kernels");
+  }
   if (options.weights == WeightsMode::External && !weights->empty()) {
     files.weights = (outputBase + ".weights").str();
     info.weightsFile = llvm::sys::path::filename(files.weights).str();

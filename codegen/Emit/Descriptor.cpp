@@ -99,7 +99,7 @@ struct DescriptorBuilder {
     artifactType = llvm::StructType::create(
         ctx,
         {llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), 8), i32, i32, i64, ptr,
-         ptr, ptr, i64, ptr, i64, ptr},
+         ptr, ptr, i64, ptr, i64, ptr, i32, i32, ptr, ptr, i64, ptr},
         "tfx_artifact");
   }
 
@@ -177,6 +177,27 @@ llvm::Error mlir::tfx::addDescriptor(llvm::Module &module,
   llvm::Constant *weightsFile = info.weightsFile.empty()
                                     ? (llvm::Constant *)llvm::ConstantPointerNull::get(b.ptr)
                                     : b.string(info.weightsFile);
+  llvm::Constant *null = llvm::ConstantPointerNull::get(b.ptr);
+  llvm::Constant *gpuArch = null, *gpuImage = null, *gpuKernels = null;
+  uint64_t gpuImageSize = 0;
+  if (info.device == TFX_DEVICE_CUDA) {
+    llvm::GlobalVariable *image = module.getGlobalVariable(info.gpuImageGlobal, true);
+    if (!image || !image->hasInitializer())
+      return error("the kernel image '" + info.gpuImageGlobal + "' is missing");
+    gpuImage = image;
+    gpuImageSize = module.getDataLayout().getTypeAllocSize(image->getValueType());
+    gpuArch = b.string(info.gpuArch);
+    std::vector<llvm::Constant *> names;
+    for (const std::string &name : info.gpuKernels)
+      names.push_back(b.string(name));
+    if (!names.empty()) {
+      auto type = llvm::ArrayType::get(b.ptr, names.size());
+      gpuKernels = new llvm::GlobalVariable(module, type, true,
+                                            llvm::GlobalValue::PrivateLinkage,
+                                            llvm::ConstantArray::get(type, names),
+                                            ".gpu_kernels");
+    }
+  }
   auto magic = llvm::ConstantDataArray::getString(b.ctx, TFX_ARTIFACT_MAGIC,
                                                   /*AddNull=*/false);
   llvm::Constant *artifact = llvm::ConstantStruct::get(
@@ -186,7 +207,10 @@ llvm::Error mlir::tfx::addDescriptor(llvm::Module &module,
        llvm::ConstantInt::get(b.i64, info.cpuFeatures), b.string(info.targetCpu),
        b.string(info.modelName), weights,
        llvm::ConstantInt::get(b.i64, info.weightsSize), weightsFile,
-       llvm::ConstantInt::get(b.i64, info.weightsChecksum), entryArray});
+       llvm::ConstantInt::get(b.i64, info.weightsChecksum), entryArray,
+       llvm::ConstantInt::get(b.i32, info.device),
+       llvm::ConstantInt::get(b.i32, info.gpuKernels.size()), gpuArch, gpuImage,
+       llvm::ConstantInt::get(b.i64, gpuImageSize), gpuKernels});
   auto global = new llvm::GlobalVariable(module, b.artifactType, true,
                                          llvm::GlobalValue::ExternalLinkage, artifact,
                                          info.symbolPrefix + "_artifact");

@@ -42,6 +42,11 @@ struct DescriptorInfo {
   /// Also export the descriptor as `tfx_artifact_main` (shared objects).
   bool exportMain = false;
   std::vector<EntryInfo> entries;
+  /// tfx_device; for TFX_DEVICE_CUDA the kernel image (a global of the
+  /// module), its chip and the kernel names in launch-index order.
+  uint32_t device = 0;
+  std::string gpuArch, gpuImageGlobal;
+  std::vector<std::string> gpuKernels;
 };
 
 /// Adds the descriptor (and embedded weights) to `module`, whose entry

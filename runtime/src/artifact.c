@@ -7,6 +7,7 @@
 #include "model_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 /* Bounds that no real model reaches, so that a garbage descriptor cannot
  * make the checks loop for long. */
 #define TFX_MAX_ENTRIES 4096
+#define TFX_MAX_GPU_KERNELS 65536
+#define TFX_MAX_NAME 1024
 #define TFX_MAX_TENSORS 65536
 
 static uint64_t known_features(void) {
@@ -99,6 +102,41 @@ static void quote_magic(const char magic[8], char out[40]) {
   out[used] = '\0';
 }
 
+uint32_t tfx__artifact_device(const tfx_artifact *artifact) {
+  return artifact->abi_version >= 2 ? artifact->device : TFX_DEVICE_CPU;
+}
+
+size_t tfx__descriptor_size(uint32_t abi_version) {
+  return abi_version == 1 ? offsetof(tfx_artifact, device) : sizeof(tfx_artifact);
+}
+
+/* The ABI 2 device fields. */
+static tfx_status *check_device(const tfx_artifact *a, const char *label) {
+  uint32_t device = tfx__artifact_device(a);
+  if (device == TFX_DEVICE_CPU)
+    return NULL;
+  if (device != TFX_DEVICE_CUDA)
+    return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
+                       "%s: unknown device %u in the descriptor", label,
+                       (unsigned)device);
+  if (!a->gpu_arch || strnlen(a->gpu_arch, 16) >= 16 || !a->gpu_image ||
+      a->gpu_image_size < 64 || !a->gpu_kernels || a->num_gpu_kernels == 0 ||
+      a->num_gpu_kernels > TFX_MAX_GPU_KERNELS)
+    return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
+                       "%s: malformed CUDA fields (%u kernels, %llu-byte image)",
+                       label, (unsigned)a->num_gpu_kernels,
+                       (unsigned long long)a->gpu_image_size);
+  for (uint32_t k = 0; k < a->num_gpu_kernels; ++k)
+    if (!a->gpu_kernels[k] || strnlen(a->gpu_kernels[k], TFX_MAX_NAME) >= TFX_MAX_NAME)
+      return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
+                         "%s: CUDA kernel #%u has no valid name", label, (unsigned)k);
+  /* A cubin is an ELF file. */
+  if (memcmp(a->gpu_image, "\177ELF", 4) != 0)
+    return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
+                       "%s: the CUDA kernel image is not a cubin", label);
+  return NULL;
+}
+
 tfx_status *tfx__validate_artifact(const tfx_artifact *artifact,
                                    const char *label) {
   if (memcmp(artifact->magic, TFX_ARTIFACT_MAGIC, 8) != 0) {
@@ -109,13 +147,17 @@ tfx_status *tfx__validate_artifact(const tfx_artifact *artifact,
                        "artifact, or a corrupt one",
                        label, quoted, TFX_ARTIFACT_MAGIC);
   }
-  if (artifact->abi_version != TFX_ARTIFACT_ABI_VERSION)
+  if (artifact->abi_version != 1 &&
+      artifact->abi_version != TFX_ARTIFACT_ABI_VERSION)
     return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
                        "%s: artifact ABI version %u, but this runtime reads "
-                       "version %u; compile the model with a tfx-compile "
+                       "versions 1 to %u; compile the model with a tfx-compile "
                        "that matches the runtime",
                        label, (unsigned)artifact->abi_version,
                        (unsigned)TFX_ARTIFACT_ABI_VERSION);
+  tfx_status *device = check_device(artifact, label);
+  if (device)
+    return device;
   if (artifact->num_entries == 0 || !artifact->entries ||
       artifact->num_entries > TFX_MAX_ENTRIES)
     return tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,

@@ -33,6 +33,7 @@ static tfx_model *new_model(const char *label_fmt, const char *name) {
 void tfx_model_close(tfx_model *model) {
   if (!model)
     return;
+  tfx__cuda_close(model);
   tfx__release_weights(model);
   for (tfx_scratch *s = model->free_scratch, *next; s; s = next) {
     next = s->next;
@@ -51,6 +52,8 @@ static tfx_status *finish_open(tfx_model *model, const char *weights_dir) {
   tfx_status *status = tfx__validate_artifact(model->artifact, model->label);
   if (!status)
     status = tfx__load_weights(model, weights_dir);
+  if (!status && tfx__artifact_device(model->artifact) == TFX_DEVICE_CUDA)
+    status = tfx__cuda_open(model);
   if (status)
     return status;
   const tfx_artifact *artifact = model->artifact;
@@ -72,7 +75,8 @@ tfx_status *tfx_model_open_embedded(const tfx_artifact *artifact,
                        "tfx_model_open_embedded: artifact is NULL");
   /* The name is trusted only once the magic and version are checked. */
   int trusted = memcmp(artifact->magic, TFX_ARTIFACT_MAGIC, 8) == 0 &&
-                artifact->abi_version == TFX_ARTIFACT_ABI_VERSION &&
+                (artifact->abi_version == 1 ||
+                 artifact->abi_version == TFX_ARTIFACT_ABI_VERSION) &&
                 artifact->model_name;
   tfx_model *model =
       trusted ? new_model("model '%s'", artifact->model_name)
@@ -147,13 +151,15 @@ tfx_status *tfx_model_open(const char *path, tfx_model **out_model) {
   Dl_info info;
   const ElfW(Sym) *entry = NULL;
   if (dladdr1(symbol, &info, (void **)&entry, RTLD_DL_SYMENT) && entry &&
-      entry->st_size != 0 && entry->st_size < sizeof(tfx_artifact)) {
+      entry->st_size != 0 &&
+      (entry->st_size < tfx__descriptor_size(1) ||
+       entry->st_size < tfx__descriptor_size(((const tfx_artifact *)symbol)->abi_version))) {
     status = tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
                          "%s: '%s' is %llu bytes, smaller than a descriptor "
                          "(%llu bytes)",
                          model->label, TFX_DESCRIPTOR_SYMBOL,
                          (unsigned long long)entry->st_size,
-                         (unsigned long long)sizeof(tfx_artifact));
+                         (unsigned long long)tfx__descriptor_size(1));
     goto done;
   }
   model->artifact = symbol;

@@ -23,7 +23,26 @@ struct tfx_model {
   pthread_mutex_t scratch_mutex;
   tfx_scratch *free_scratch;
   char *label;               /* "'path.so'" or "model 'name'", for messages */
+  struct tfx_cuda_model *cuda; /* CUDA artifacts: device state (cuda.c) */
 };
+
+typedef struct tfx_cuda_model tfx_cuda_model;
+
+/* The artifact's device (ABI 1 descriptors are CPU ones). */
+uint32_t tfx__artifact_device(const tfx_artifact *artifact);
+/* Bytes of the descriptor a version implies (ABI 1 lacks the device). */
+size_t tfx__descriptor_size(uint32_t abi_version);
+
+/* CUDA artifacts: opens the driver and the GPU, loads the kernels and
+ * uploads the weights of a model whose weights are loaded. */
+tfx_status *tfx__cuda_open(tfx_model *model);
+/* Accepts a model without CUDA state. */
+void tfx__cuda_close(tfx_model *model);
+/* Runs an entry on host tensors (checked by the caller); *code is the
+ * generated code's status. */
+tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
+                          void *const *inputs, void *const *outputs,
+                          int32_t *code);
 
 /* Checks every field of a descriptor; `label` names it in messages. */
 tfx_status *tfx__validate_artifact(const tfx_artifact *artifact,

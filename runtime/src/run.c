@@ -66,6 +66,15 @@ static tfx_status *check_count(const tfx_artifact_entry *entry,
                      (int)actual);
 }
 
+static tfx_status *entry_error(const tfx_model *model,
+                               const tfx_artifact_entry *entry, int32_t code) {
+  return tfx__status(TFX_STATUS_INVALID_ARGUMENT,
+                     "%s: entry '%s' failed with error %d (the generated "
+                     "code rejected an input value, e.g. an embedding id "
+                     "out of range)",
+                     model->label, entry->name, (int)code);
+}
+
 static void *take_scratch(tfx_model *model) {
   pthread_mutex_lock(&model->scratch_mutex);
   tfx_scratch *cached = model->free_scratch;
@@ -147,6 +156,13 @@ tfx_status *tfx_model_run(tfx_model *model, tfx_context *context,
     }
     pointers[num_inputs + k] = out->data;
   }
+  if (model->cuda) {
+    int32_t code = 0;
+    status = tfx__cuda_run(model, entry, pointers, pointers + num_inputs, &code);
+    if (!status && code != 0)
+      status = entry_error(model, entry, code);
+    goto finish;
+  }
   if (model->scratch_bytes) {
     scratch = take_scratch(model);
     if (!scratch)
@@ -160,11 +176,7 @@ tfx_status *tfx_model_run(tfx_model *model, tfx_context *context,
   int32_t code = entry->fn(&env, model->weights, pointers,
                            pointers + num_inputs);
   if (code != 0)
-    status = tfx__status(TFX_STATUS_INVALID_ARGUMENT,
-                         "%s: entry '%s' failed with error %d (the generated "
-                         "code rejected an input value, e.g. an embedding id "
-                         "out of range)",
-                         model->label, entry->name, (int)code);
+    status = entry_error(model, entry, code);
   goto finish;
 
 out_of_memory:

@@ -70,6 +70,10 @@ const char *tfx_status_code_name(tfx_status_code code) {
     return "OUT_OF_MEMORY";
   case TFX_STATUS_INTERNAL:
     return "INTERNAL";
+  case TFX_STATUS_UNAVAILABLE:
+    return "UNAVAILABLE";
+  case TFX_STATUS_DEVICE_ERROR:
+    return "DEVICE_ERROR";
   }
   return "UNKNOWN";
 }

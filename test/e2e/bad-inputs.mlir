@@ -25,7 +25,7 @@
 
 // RUN: %python %S/Inputs/make_safetensors.py %t.ok.safetensors 'input.ids=i64:1x2:1,3'
 // RUN: not tfx-run %s --inputs %t.ok.safetensors --backend gpu 2>&1 | FileCheck %s --check-prefix=BACKEND
-// BACKEND: tfx-run: unknown --backend 'gpu' (supported: interp, cpu)
+// BACKEND: tfx-run: unknown --backend 'gpu' (supported: interp, cpu, cuda)
 
 // RUN: not tfx-run %s --inputs %t.ok.safetensors --check %t.ok.safetensors 2>&1 | FileCheck %s --check-prefix=NOREF
 // NOREF: holds no output.<name> tensors

@@ -119,8 +119,8 @@ TEST(RuntimeOpen, RefusesBrokenSharedObjects) {
   EXPECT_EQ(r.code, TFX_STATUS_CORRUPT_ARTIFACT);
   EXPECT_EQ(r.message, "'" + kArtifacts +
                            "/bad_abi.so': artifact ABI version 7, but this "
-                           "runtime reads version 1; compile the model with "
-                           "a tfx-compile that matches the runtime");
+                           "runtime reads versions 1 to 2; compile the model "
+                           "with a tfx-compile that matches the runtime");
   r = openFile(kArtifacts + "/no_symbol.so");
   EXPECT_EQ(r.code, TFX_STATUS_CORRUPT_ARTIFACT);
   EXPECT_EQ(r.message, "'" + kArtifacts +
@@ -298,11 +298,11 @@ TEST(RuntimeOpen, EmbeddedDescriptorChecks) {
                        "\"TFXART01\"): not a tfx artifact, or a corrupt one");
 
   artifact = tiny_artifact;
-  artifact.abi_version = 2;
+  artifact.abi_version = 3;
   EXPECT_EQ(openEmbedded(artifact).message,
-            "embedded artifact: artifact ABI version 2, but this runtime "
-            "reads version 1; compile the model with a tfx-compile that "
-            "matches the runtime");
+            "embedded artifact: artifact ABI version 3, but this runtime "
+            "reads versions 1 to 2; compile the model with a tfx-compile "
+            "that matches the runtime");
 
   artifact = tiny_artifact;
   artifact.weights_checksum ^= 1;

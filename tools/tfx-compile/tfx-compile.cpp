@@ -3,6 +3,7 @@
 // tfx-compile MODEL --emit=mlir [-o OUT] [--dim NAME=N] [--input-shape NAME=AxB]
 // tfx-compile MODEL --target cpu -o NAME [--emit=obj|so|lib]
 //             [--weights embed|external] [--cpu=native|cascadelake|...]
+// tfx-compile MODEL --target cuda:sm_90 -o NAME [--emit=...] [--cuda-path DIR]
 // Either form takes --passes=PIPELINE: tfx passes (compression) run on the
 // imported module before it is emitted.
 // tfx-compile MODEL --decoder [--decode-batch 1,4] [--prefill-tokens N]
@@ -37,8 +38,13 @@ static cl::opt<std::string>
          cl::desc("What to emit: mlir; with --target cpu: obj (default), so, lib"),
          cl::init(""), cl::cat(category));
 static cl::opt<std::string> target("target",
-                                   cl::desc("Compile for a target: cpu"),
+                                   cl::desc("Compile for a target: cpu, or cuda:CHIP "
+                                            "(cuda:sm_90, cuda:sm_90a, cuda:sm_89, cuda:sm_80)"),
                                    cl::init(""), cl::cat(category));
+static cl::opt<std::string> cudaPath("cuda-path",
+                                     cl::desc("CUDA toolkit for --target cuda (its bin/ptxas; "
+                                              "default: $CUDA_PATH, /usr/local/cuda, PATH)"),
+                                     cl::init(""), cl::cat(category));
 static cl::opt<std::string> cpu("cpu",
                                 cl::desc("Target CPU: native (default), cascadelake, "
                                          "skylake-avx512, x86-64-v3, x86-64-v2, ..."),
@@ -193,7 +199,20 @@ int main(int argc, char **argv) {
              << " (supported: mlir; obj, so and lib need --target cpu)\n";
       return 2;
     }
-  } else if (target == "cpu") {
+  } else if (target == "cpu" || StringRef(target).starts_with("cuda")) {
+    if (StringRef(target).starts_with("cuda")) {
+      StringRef chip = StringRef(target).drop_front(4);
+      if (!chip.consume_front(":") ||
+          !llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}, chip)) {
+        errs() << "tfx-compile: unknown --target=" << target
+               << " (supported: cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90, "
+                  "cuda:sm_90a)\n";
+        return 2;
+      }
+      compile.cuda = true;
+      compile.gpuChip = chip.str();
+      compile.cudaToolkit = cudaPath;
+    }
     if (emit.empty() || emit == "obj")
       compile.kind = mlir::tfx::ArtifactKind::Object;
     else if (emit == "so")
@@ -202,7 +221,7 @@ int main(int argc, char **argv) {
       compile.kind = mlir::tfx::ArtifactKind::StaticLibrary;
     else {
       errs() << "tfx-compile: unknown --emit=" << emit
-             << " for --target cpu (supported: obj, so, lib)\n";
+             << " for --target " << target << " (supported: obj, so, lib)\n";
       return 2;
     }
     if (weightsMode == "embed")
@@ -215,7 +234,7 @@ int main(int argc, char **argv) {
       return 2;
     }
     if (outputPath == "-") {
-      errs() << "tfx-compile: --target cpu needs -o NAME (writes NAME.o/.so/.a "
+      errs() << "tfx-compile: --target " << target << " needs -o NAME (writes NAME.o/.so/.a "
                 "and NAME.h)\n";
       return 2;
     }
@@ -223,7 +242,8 @@ int main(int argc, char **argv) {
     compile.kernels = !noKernels;
     compile.parallelMinWork = parallelMinWork;
   } else {
-    errs() << "tfx-compile: unknown --target=" << target << " (supported: cpu)\n";
+    errs() << "tfx-compile: unknown --target=" << target
+           << " (supported: cpu, cuda:CHIP)\n";
     return 2;
   }
 
@@ -270,7 +290,7 @@ int main(int argc, char **argv) {
       return 1;
   }
 
-  if (target == "cpu") {
+  if (!target.empty()) {
     // NAME may carry the extension of what it names.
     StringRef base = outputPath;
     for (StringRef ext : {".o", ".so", ".a"})

@@ -46,6 +46,9 @@ cl::OptionCategory &cpuBackendOptions() {
 // already registers a hidden option of that name.
 static int numThreads = 0;
 void setCpuThreads(int threads) { numThreads = threads; }
+/// --backend cuda: compile for (and run on) the GPU.
+static bool useCuda = false;
+
 static cl::opt<int> benchRuns(
     "bench", cl::desc("Time N runs after a warm-up; print 'median <x> ms'"),
     cl::value_desc("N"), cl::init(0), cl::cat(cpuBackendOptions()));
@@ -256,6 +259,7 @@ compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
     return createStringError(inconvertibleErrorCode(),
                              "could not import '%s'", modelPath.str().c_str());
   CompileOptions options;
+  options.cuda = useCuda;
   options.kind = ArtifactKind::SharedObject;
   options.weights = WeightsMode::Embed;
   SmallString<128> base(dir);
@@ -274,6 +278,8 @@ compileToSharedObject(StringRef modelPath, const ImportOptions &importOptions,
                            modelPath.str().c_str());
 #endif
 }
+
+void setCudaBackend(bool cuda) { useCuda = cuda; }
 
 Expected<std::string> artifactFor(StringRef modelPath,
                                   const ImportOptions &importOptions,
@@ -314,6 +320,13 @@ runOnCpu(StringRef modelPath, const ImportOptions &importOptions,
   if (Error err = toError(tfx_model_open(soPath.c_str(), &rawModel)))
     return err;
   ModelPtr model(rawModel);
+  bool isCuda = tfx_model_artifact(model.get())->abi_version >= 2 &&
+                tfx_model_artifact(model.get())->device == TFX_DEVICE_CUDA;
+  if (isCuda != useCuda)
+    return createStringError(inconvertibleErrorCode(),
+                             "'%s' is a %s artifact: run it with --backend %s",
+                             soPath.c_str(), isCuda ? "CUDA" : "CPU",
+                             isCuda ? "cuda" : "cpu");
   tfx_context *rawContext = nullptr;
   if (Error err = toError(tfx_context_create(numThreads, &rawContext)))
     return err;

@@ -32,6 +32,10 @@ void setCpuThreads(int threads);
 
 int cpuThreads();
 
+/// `--backend cuda`: models are compiled with --target cuda (sm_90) and an
+/// artifact must be a CUDA one; runs go through the same runtime calls.
+void setCudaBackend(bool cuda);
+
 /// The shared-object artifact for MODEL: MODEL itself when it is one,
 /// else MODEL compiled in process into a new temporary folder `tempDir`
 /// (the caller removes it) — as a decoder's generation entries with

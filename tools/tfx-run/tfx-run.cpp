@@ -5,7 +5,7 @@
 // tfx-run MODEL --inputs IN.safetensors [--output OUT.safetensors]
 //         [--check REF.safetensors --rtol R --atol A] [--backend interp]
 //         [--dim NAME=N] [--no-raise] [--print]
-//         [--backend cpu [--threads N] [--bench N]]
+//         [--backend cpu|cuda [--threads N] [--bench N]]
 // tfx-run MODEL --perplexity TOKENS.safetensors [--rows N] [--compare FLOAT]
 //
 // Inputs are the `input.<name>` tensors of IN; outputs are written as
@@ -56,7 +56,7 @@ static cl::opt<double> absTol("atol", cl::desc("Absolute tolerance of --check"),
                             cl::init(1e-5), cl::cat(category));
 static cl::opt<std::string> backend("backend",
                                     cl::desc("Execution backend: interp (reference "
-                                             "interpreter) or cpu (compiled code)"),
+                                             "interpreter), cpu or cuda (compiled code)"),
                                     cl::init("interp"), cl::cat(category));
 static cl::list<std::string>
     dims("dim", cl::desc("Size of a symbolic ONNX dimension, NAME=N"),
@@ -217,8 +217,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv, "tfx-run: run a model on the reference interpreter\n");
 
-  if (backend != "interp" && backend != "cpu")
-    return fail("unknown --backend '" + backend + "' (supported: interp, cpu)");
+  if (backend != "interp" && backend != "cpu" && backend != "cuda")
+    return fail("unknown --backend '" + backend + "' (supported: interp, cpu, cuda)");
+  mlir::tfx::setCudaBackend(backend == "cuda");
   mlir::tfx::ImportOptions options;
   options.raise = !noRaise;
   if (!parseDims(options))
@@ -232,7 +233,7 @@ int main(int argc, char **argv) {
     auto run = [&](StringRef path, const mlir::tfx::ImportOptions &opts,
                    std::map<std::string, Tensor> in)
         -> llvm::Expected<std::map<std::string, Tensor>> {
-      if (engine == "cpu")
+      if (engine == "cpu" || engine == "cuda")
         return mlir::tfx::runOnCpu(path, opts, std::move(in), nulls(), errs());
       return interpret(path, opts, std::move(in), /*printTime=*/false);
     };
@@ -273,7 +274,7 @@ int main(int argc, char **argv) {
 
   llvm::Expected<std::map<std::string, Tensor>> outputs =
       std::map<std::string, Tensor>();
-  if (backend == "cpu") {
+  if (backend == "cpu" || backend == "cuda") {
     // Code generation may parse LLVM options, which resets ours: keep them.
     std::string check = checkPath, output = outputPath;
     double rtol = relTol, atol = absTol;

@@ -32,6 +32,12 @@ struct CompileOptions {
   /// Linalg ops outside the kernels with fewer loop iterations than this
   /// run sequentially rather than on the thread pool.
   int64_t parallelMinWork = 32768;
+  /// Compile for an NVIDIA GPU (`--target cuda:CHIP`): kernels in a cubin
+  /// for `gpuChip`, assembled by the ptxas of `cudaToolkit` ("" looks in
+  /// $CUDA_PATH, /usr/local/cuda and PATH); the host code is plain x86-64.
+  bool cuda = false;
+  std::string gpuChip = "sm_90";
+  std::string cudaToolkit;
   /// C identifier used for `<name>_artifact` and the entry wrappers;
   /// defaults to the output file's stem.
   std::string modelName;

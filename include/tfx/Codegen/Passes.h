@@ -3,6 +3,9 @@
 #define TFX_CODEGEN_PASSES_H
 
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
 
 namespace mlir {
 class DialectRegistry;
@@ -31,6 +34,24 @@ struct CpuPipelineOptions {
 
 /// tfx (static shapes) -> LLVM dialect, entry wrappers included.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Options of the CUDA pipeline from tfx to the LLVM dialect.
+struct GpuPipelineOptions {
+  /// The NVIDIA chip the cubin is for ("sm_90", "sm_90a", "sm_80", ...).
+  std::string chip = "sm_90";
+  /// The CUDA toolkit whose ptxas assembles the PTX ("" finds one).
+  std::string toolkitPath;
+  /// Serialize the kernels and lower the launches (off: stop at the LLVM
+  /// dialect with the gpu.module still in place, for tests).
+  bool serialize = true;
+};
+
+/// The CUDA toolkit whose bin/ptxas assembles kernels: `requested`, else
+/// $CUDA_PATH, /usr/local/cuda or the folder above a ptxas on PATH.
+llvm::Expected<std::string> findCudaToolkit(llvm::StringRef requested);
+
+/// tfx (static shapes) -> LLVM dialect with an embedded cubin.
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
 /// Registers the passes above and the pipeline `tfx-cpu-codegen`.
 void registerCodegenPasses();

@@ -19,7 +19,9 @@ extern "C" {
 #endif
 
 #define TFX_ARTIFACT_MAGIC "TFXART01" /* 8 bytes, no terminator stored */
-#define TFX_ARTIFACT_ABI_VERSION 1u
+/* 2 added the device fields at the end of tfx_artifact and tfx_exec_env;
+ * runtimes also accept version 1 descriptors (CPU, without those fields). */
+#define TFX_ARTIFACT_ABI_VERSION 2u
 #define TFX_ARTIFACT_MAX_RANK 8
 
 /* Element types of entry-point tensors. */
@@ -61,9 +63,30 @@ typedef struct tfx_exec_env {
   void (*parallel_for)(void *pool, int64_t count,
                        void (*body)(void *closure, int64_t i), void *closure);
   void *pool;
-  /* Scratch memory of at least the entry's scratch_bytes, 64-byte aligned. */
+  /* Scratch memory of at least the entry's scratch_bytes, 64-byte aligned
+   * (device memory for a CUDA artifact). */
   void *scratch;
+  /* CUDA artifacts (NULL otherwise). Launches kernel `kernel` (an index
+   * into tfx_artifact.gpu_kernels) on the model's stream with
+   * cuLaunchKernel's grid, block, dynamic shared memory and parameter
+   * array. A failure is kept in `gpu` and returned by the runtime when the
+   * entry finishes; later launches of the call do nothing. */
+  void (*gpu_launch)(void *gpu, int32_t kernel, int64_t grid_x, int64_t grid_y,
+                     int64_t grid_z, int64_t block_x, int64_t block_y,
+                     int64_t block_z, int32_t shared_bytes, void **params);
+  /* Copies `bytes` (at most 8) of device memory to `host` once the work
+   * launched so far has finished. */
+  void (*gpu_read)(void *gpu, void *host, const void *device, int64_t bytes);
+  void *gpu;
 } tfx_exec_env;
+
+/* Where an artifact's entries run. */
+typedef enum tfx_device {
+  TFX_DEVICE_CPU = 0,
+  /* Entries take device pointers (weights, scratch, inputs, outputs) and
+   * launch the kernels of gpu_image through tfx_exec_env. */
+  TFX_DEVICE_CUDA = 1
+} tfx_device;
 
 typedef struct tfx_artifact_tensor {
   const char *name;
@@ -103,6 +126,13 @@ typedef struct tfx_artifact {
    * the last partial word zero-padded (fast enough to check at open). */
   uint64_t weights_checksum;
   const tfx_artifact_entry *entries;
+  /* ABI 2. */
+  uint32_t device;          /* tfx_device */
+  uint32_t num_gpu_kernels;
+  const char *gpu_arch;     /* CUDA: the chip of gpu_image ("sm_90") */
+  const uint8_t *gpu_image; /* CUDA: the cubin of every kernel */
+  uint64_t gpu_image_size;
+  const char *const *gpu_kernels; /* CUDA: kernel names, launch indices */
 } tfx_artifact;
 
 #ifdef __cplusplus

@@ -1,8 +1,11 @@
 /*===- tfx/runtime.h - the tfx runtime C API -------------------------------===*
  *
- * libtfxrt loads models compiled by `tfx-compile --target cpu` and runs them.
- * It is C99, depends only on libc, pthreads and libdl, and never aborts on
- * bad input: every fallible call returns a status.
+ * libtfxrt loads models compiled by `tfx-compile --target cpu` (or
+ * `--target cuda:CHIP`) and runs them. It is C99, depends only on libc,
+ * pthreads and libdl, and never aborts on bad input: every fallible call
+ * returns a status. CUDA artifacts run through the NVIDIA driver, which is
+ * opened with dlopen when the first one is opened; their tensors stay host
+ * memory in this API (the runtime copies them to and from the GPU).
  *
  * A typical program:
  *
@@ -61,7 +64,12 @@ typedef enum tfx_status_code {
   TFX_STATUS_UNSUPPORTED_CPU = 5,
   TFX_STATUS_OUT_OF_MEMORY = 6,
   /* A runtime bug or a system failure (thread creation). */
-  TFX_STATUS_INTERNAL = 7
+  TFX_STATUS_INTERNAL = 7,
+  /* The artifact needs a device this machine lacks: no NVIDIA driver, no
+   * GPU, or a GPU of another architecture than it was compiled for. */
+  TFX_STATUS_UNAVAILABLE = 8,
+  /* A GPU driver call failed; the message names the call (and kernel). */
+  TFX_STATUS_DEVICE_ERROR = 9
 } tfx_status_code;
 
 /* A failed call's code and message. Functions return NULL on success, so

@@ -81,6 +81,8 @@ static const tfx_artifact_entry entries[] __attribute__((used)) = {
 
 #if defined(TFX_TEST_BAD_ABI)
 #define ABI_VERSION 7
+#elif defined(TFX_TEST_ABI1)
+#define ABI_VERSION 1 /* what tfx-compile wrote before the device fields */
 #else
 #define ABI_VERSION TFX_ARTIFACT_ABI_VERSION
 #endif
@@ -110,6 +112,24 @@ static const tfx_artifact_entry entries[] __attribute__((used)) = {
 #define WEIGHTS_FILE 0
 #endif
 
+/* The device fields: a CUDA artifact whose image starts like a cubin (an
+ * ELF file) but holds no kernel; one whose image is not an ELF file; an
+ * unknown device. */
+#if defined(TFX_TEST_CUDA) || defined(TFX_TEST_CUDA_BAD_IMAGE)
+static const unsigned char image[64] __attribute__((aligned(64))) =
+#if defined(TFX_TEST_CUDA)
+    {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x41};
+#else
+    "PTX text, not a cubin";
+#endif
+static const char *const kernel_names[] = {"main_kernel"};
+#define DEVICE TFX_DEVICE_CUDA, 1, "sm_90", image, sizeof(image), kernel_names
+#elif defined(TFX_TEST_BAD_DEVICE)
+#define DEVICE 7, 0, 0, 0, 0, 0
+#else
+#define DEVICE TFX_DEVICE_CPU, 0, 0, 0, 0, 0
+#endif
+
 #if defined(TFX_TEST_SMALL_SYMBOL)
 __attribute__((visibility("default"))) const int32_t tfx_artifact_main = 1;
 #elif !defined(TFX_TEST_NO_SYMBOL)
@@ -117,7 +137,8 @@ __attribute__((visibility("default"))) const tfx_artifact TFX_TEST_SYMBOL = {
     MAGIC,        ABI_VERSION,     2,
     FEATURES,     TARGET,          "tiny",
     WEIGHTS,      sizeof(weight_values),
-    WEIGHTS_FILE, WEIGHTS_CHECKSUM, entries};
+    WEIGHTS_FILE, WEIGHTS_CHECKSUM, entries,
+    DEVICE};
 #endif
 
 #if !defined(TFX_TEST_OBJECT)

@@ -147,7 +147,13 @@ static const tfx_artifact_entry sample_draft_entries[] = {
                                0,                                              \
                                0,                                              \
                                0,                                              \
-                               entries};
+                               entries,                                        \
+                               TFX_DEVICE_CPU,                                 \
+                               0,                                              \
+                               0,                                              \
+                               0,                                              \
+                               0,                                              \
+                               0};
 
 TOY_ARTIFACT(toy_decoder_artifact, target_entries, "toy")
 TOY_ARTIFACT(toy_draft_artifact, draft_entries, "toy_draft")

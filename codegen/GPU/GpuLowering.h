@@ -1,0 +1,29 @@
+//===- GpuLowering.h - shared pieces of the CUDA code generator -*- C++ -*-===//
+#ifndef TFX_CODEGEN_GPU_GPULOWERING_H
+#define TFX_CODEGEN_GPU_GPULOWERING_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+namespace mlir::tfx {
+
+/// The one gpu.module every kernel of an artifact is outlined into.
+inline constexpr llvm::StringLiteral kGpuKernelModule = "tfx_kernels";
+/// `i64 @tfx_gpu_read(ptr env, index device_address, i64 bytes)`: a host
+/// read of up to 8 bytes of device memory (tfx-gpu-lower-launch lowers it).
+inline constexpr llvm::StringLiteral kGpuReadFunction = "tfx_gpu_read";
+/// Module attributes tfx-gpu-lower-launch leaves for the descriptor: the
+/// kernel names in launch-index order, the image global and the chip.
+inline constexpr llvm::StringLiteral kGpuKernelsAttr = "tfx.gpu_kernels";
+inline constexpr llvm::StringLiteral kGpuImageAttr = "tfx.gpu_image";
+inline constexpr llvm::StringLiteral kGpuArchAttr = "tfx.gpu_arch";
+/// Threads per block of the element-wise mapping.
+inline constexpr int64_t kGpuBlockThreads = 256;
+
+/// Lowers the linalg ops of one entry function (on buffers) to loops and
+/// puts every top-level loop nest in a gpu.launch.
+LogicalResult mapEntryToGpu(func::FuncOp f);
+
+} // namespace mlir::tfx
+
+#endif // TFX_CODEGEN_GPU_GPULOWERING_H

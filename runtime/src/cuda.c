@@ -1,0 +1,406 @@
+/*===- cuda.c - running CUDA artifacts through the driver API -------------===*
+ *
+ * The CUDA driver (libcuda.so.1) is opened with dlopen when the first CUDA
+ * artifact is opened, so a CPU-only install needs no CUDA and a CPU
+ * artifact never touches it. Only the driver API is used: no CUDA runtime
+ * library, no toolkit at run time.
+ *
+ * Per model: the primary context of the chosen GPU (TFX_CUDA_DEVICE, 0 by
+ * default), the artifact's cubin loaded once with every kernel resolved,
+ * the weights uploaded once, one stream, and one device arena holding the
+ * largest entry's scratch, inputs and outputs. Calls of one model are
+ * serialized on its stream (a mutex); inputs are copied in, the entry
+ * launches its kernels through tfx_exec_env, outputs are copied back.
+ *===----------------------------------------------------------------------===*/
+#include "model_internal.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The few driver types and constants used here (cuda.h is not needed to
+ * build the runtime). */
+typedef int CUresult;
+typedef int CUdevice;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef unsigned long long CUdeviceptr;
+enum {
+  CUDA_SUCCESS = 0,
+  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
+  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
+  CU_STREAM_NON_BLOCKING = 1
+};
+
+static struct {
+  pthread_once_t once;
+  int ok;
+  char why[512];
+  CUresult (*Init)(unsigned);
+  CUresult (*DeviceGetCount)(int *);
+  CUresult (*DeviceGet)(CUdevice *, int);
+  CUresult (*DeviceGetName)(char *, int, CUdevice);
+  CUresult (*DeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*DevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*DevicePrimaryCtxRelease)(CUdevice);
+  CUresult (*CtxSetCurrent)(CUcontext);
+  CUresult (*ModuleLoadData)(CUmodule *, const void *);
+  CUresult (*ModuleUnload)(CUmodule);
+  CUresult (*ModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*MemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*MemFree)(CUdeviceptr);
+  CUresult (*MemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*MemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*MemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  CUresult (*StreamCreate)(CUstream *, unsigned);
+  CUresult (*StreamDestroy)(CUstream);
+  CUresult (*StreamSynchronize)(CUstream);
+  CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, CUstream, void **,
+                           void **);
+  CUresult (*GetErrorName)(CUresult, const char **);
+  CUresult (*GetErrorString)(CUresult, const char **);
+} drv = {PTHREAD_ONCE_INIT};
+
+struct tfx_cuda_model {
+  CUdevice device;
+  CUcontext context;
+  CUmodule module;
+  CUfunction *kernels;
+  CUstream stream;
+  CUdeviceptr weights;
+  CUdeviceptr arena;
+  uint64_t arena_bytes;
+  pthread_mutex_t mutex;
+  char name[128];
+  int major, minor;
+};
+
+/* One call's state behind tfx_exec_env.gpu: the first failure wins. */
+typedef struct {
+  tfx_cuda_model *cuda;
+  const tfx_artifact *artifact;
+  CUresult error;
+  const char *call;
+  int32_t kernel;
+} cuda_call;
+
+static void load_driver(void) {
+  const char *path = getenv("TFX_CUDA_DRIVER");
+  if (!path || !path[0])
+    path = "libcuda.so.1";
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    snprintf(drv.why, sizeof(drv.why),
+             "the CUDA driver (%s) cannot be loaded: %s; this machine has no "
+             "NVIDIA driver (compile with --target cpu to run here)",
+             path, why ? why : "unknown loader error");
+    return;
+  }
+  struct {
+    const char *name;
+    void **slot;
+  } symbols[] = {
+      {"cuInit", (void **)&drv.Init},
+      {"cuDeviceGetCount", (void **)&drv.DeviceGetCount},
+      {"cuDeviceGet", (void **)&drv.DeviceGet},
+      {"cuDeviceGetName", (void **)&drv.DeviceGetName},
+      {"cuDeviceGetAttribute", (void **)&drv.DeviceGetAttribute},
+      {"cuDevicePrimaryCtxRetain", (void **)&drv.DevicePrimaryCtxRetain},
+      {"cuDevicePrimaryCtxRelease_v2", (void **)&drv.DevicePrimaryCtxRelease},
+      {"cuCtxSetCurrent", (void **)&drv.CtxSetCurrent},
+      {"cuModuleLoadData", (void **)&drv.ModuleLoadData},
+      {"cuModuleUnload", (void **)&drv.ModuleUnload},
+      {"cuModuleGetFunction", (void **)&drv.ModuleGetFunction},
+      {"cuMemAlloc_v2", (void **)&drv.MemAlloc},
+      {"cuMemFree_v2", (void **)&drv.MemFree},
+      {"cuMemcpyHtoD_v2", (void **)&drv.MemcpyHtoD},
+      {"cuMemcpyHtoDAsync_v2", (void **)&drv.MemcpyHtoDAsync},
+      {"cuMemcpyDtoHAsync_v2", (void **)&drv.MemcpyDtoHAsync},
+      {"cuStreamCreate", (void **)&drv.StreamCreate},
+      {"cuStreamDestroy_v2", (void **)&drv.StreamDestroy},
+      {"cuStreamSynchronize", (void **)&drv.StreamSynchronize},
+      {"cuLaunchKernel", (void **)&drv.LaunchKernel},
+      {"cuGetErrorName", (void **)&drv.GetErrorName},
+      {"cuGetErrorString", (void **)&drv.GetErrorString},
+  };
+  for (size_t k = 0; k < sizeof(symbols) / sizeof(symbols[0]); ++k) {
+    *symbols[k].slot = dlsym(handle, symbols[k].name);
+    if (!*symbols[k].slot) {
+      snprintf(drv.why, sizeof(drv.why),
+               "the CUDA driver (%s) has no %s: it is too old or not a CUDA "
+               "driver", path, symbols[k].name);
+      dlclose(handle);
+      return;
+    }
+  }
+  CUresult r = drv.Init(0);
+  if (r != CUDA_SUCCESS) {
+    const char *name = "?";
+    drv.GetErrorName(r, &name);
+    snprintf(drv.why, sizeof(drv.why),
+             "cuInit failed with %s (%d): no usable NVIDIA GPU", name, (int)r);
+    return; /* the library stays loaded: its state may not be clean */
+  }
+  drv.ok = 1;
+}
+
+/* "cuMemAlloc failed with CUDA_ERROR_OUT_OF_MEMORY (2): out of memory". */
+static tfx_status *driver_error(const char *label, const char *call, CUresult r) {
+  const char *name = "?", *text = "?";
+  drv.GetErrorName(r, &name);
+  drv.GetErrorString(r, &text);
+  return tfx__status(r == 2 ? TFX_STATUS_OUT_OF_MEMORY : TFX_STATUS_DEVICE_ERROR,
+                     "%s: %s failed with %s (%d): %s", label, call, name, (int)r,
+                     text);
+}
+
+#define CU_CHECK(call, expr)                                                   \
+  do {                                                                         \
+    CUresult r_ = (expr);                                                      \
+    if (r_ != CUDA_SUCCESS) {                                                  \
+      status = driver_error(model->label, call, r_);                           \
+      goto fail;                                                               \
+    }                                                                          \
+  } while (0)
+
+static uint64_t round_up(uint64_t n) { return (n + 255) & ~(uint64_t)255; }
+
+static uint64_t tensor_bytes(const tfx_artifact_tensor *t) {
+  size_t size = tfx_dtype_size(t->dtype);
+  int64_t count = tfx__num_elements(t->rank, t->shape, size);
+  return count < 0 ? 0 : (uint64_t)count * size;
+}
+
+/* Bytes of the arena for one entry: scratch, then each input and output. */
+static uint64_t entry_arena_bytes(const tfx_artifact_entry *e) {
+  uint64_t bytes = round_up(e->scratch_bytes);
+  for (int32_t k = 0; k < e->num_inputs; ++k)
+    bytes += round_up(tensor_bytes(&e->inputs[k]));
+  for (int32_t k = 0; k < e->num_outputs; ++k)
+    bytes += round_up(tensor_bytes(&e->outputs[k]));
+  return bytes;
+}
+
+static int parse_arch(const char *arch, int *major, int *minor) {
+  int number = 0;
+  if (strncmp(arch, "sm_", 3) != 0 || sscanf(arch + 3, "%d", &number) != 1 ||
+      number < 10)
+    return 0;
+  *major = number / 10;
+  *minor = number % 10;
+  return 1;
+}
+
+tfx_status *tfx__cuda_open(tfx_model *model) {
+  pthread_once(&drv.once, load_driver);
+  if (!drv.ok)
+    return tfx__status(TFX_STATUS_UNAVAILABLE, "%s is a CUDA artifact, but %s",
+                       model->label, drv.why);
+  const tfx_artifact *a = model->artifact;
+  tfx_status *status = NULL;
+  tfx_cuda_model *cuda = calloc(1, sizeof(*cuda));
+  if (!cuda)
+    return tfx__status(TFX_STATUS_OUT_OF_MEMORY, "out of memory");
+  pthread_mutex_init(&cuda->mutex, NULL);
+  model->cuda = cuda;
+  cuda->device = -1;
+
+  int count = 0, ordinal = 0;
+  const char *choice = getenv("TFX_CUDA_DEVICE");
+  if (choice && choice[0])
+    ordinal = atoi(choice);
+  CU_CHECK("cuDeviceGetCount", drv.DeviceGetCount(&count));
+  if (count == 0 || ordinal < 0 || ordinal >= count) {
+    status = tfx__status(TFX_STATUS_UNAVAILABLE,
+                         "%s: there is no CUDA device %d (this machine has %d)",
+                         model->label, ordinal, count);
+    goto fail;
+  }
+  CUdevice device;
+  CU_CHECK("cuDeviceGet", drv.DeviceGet(&device, ordinal));
+  CU_CHECK("cuDeviceGetName", drv.DeviceGetName(cuda->name, sizeof(cuda->name), device));
+  CU_CHECK("cuDeviceGetAttribute",
+           drv.DeviceGetAttribute(&cuda->major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+  CU_CHECK("cuDeviceGetAttribute",
+           drv.DeviceGetAttribute(&cuda->minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+  int major = 0, minor = 0;
+  /* A cubin runs on its own major version at the same or a later minor;
+   * sm_90a code on 9.0 only. */
+  if (!parse_arch(a->gpu_arch, &major, &minor) || major != cuda->major ||
+      minor > cuda->minor ||
+      (strchr(a->gpu_arch + 3, 'a') && minor != cuda->minor)) {
+    status = tfx__status(TFX_STATUS_UNAVAILABLE,
+                         "%s was compiled for %s, but CUDA device %d (%s) is "
+                         "sm_%d%d; recompile it with --target cuda:sm_%d%d",
+                         model->label, a->gpu_arch, ordinal, cuda->name,
+                         cuda->major, cuda->minor, cuda->major, cuda->minor);
+    goto fail;
+  }
+  CU_CHECK("cuDevicePrimaryCtxRetain", drv.DevicePrimaryCtxRetain(&cuda->context, device));
+  cuda->device = device;
+  CU_CHECK("cuCtxSetCurrent", drv.CtxSetCurrent(cuda->context));
+  CU_CHECK("cuModuleLoadData", drv.ModuleLoadData(&cuda->module, a->gpu_image));
+  cuda->kernels = calloc(a->num_gpu_kernels, sizeof(CUfunction));
+  if (!cuda->kernels) {
+    status = tfx__status(TFX_STATUS_OUT_OF_MEMORY, "out of memory");
+    goto fail;
+  }
+  for (uint32_t k = 0; k < a->num_gpu_kernels; ++k) {
+    CUresult r = drv.ModuleGetFunction(&cuda->kernels[k], cuda->module, a->gpu_kernels[k]);
+    if (r != CUDA_SUCCESS) {
+      status = tfx__status(TFX_STATUS_CORRUPT_ARTIFACT,
+                           "%s: its kernel image has no kernel '%s' (%d)",
+                           model->label, a->gpu_kernels[k], (int)r);
+      goto fail;
+    }
+  }
+  CU_CHECK("cuStreamCreate", drv.StreamCreate(&cuda->stream, CU_STREAM_NON_BLOCKING));
+  if (a->weights_size) {
+    CU_CHECK("cuMemAlloc (weights)", drv.MemAlloc(&cuda->weights, a->weights_size));
+    CU_CHECK("cuMemcpyHtoD (weights)",
+             drv.MemcpyHtoD(cuda->weights, model->weights, a->weights_size));
+  }
+  for (uint32_t k = 0; k < a->num_entries; ++k) {
+    uint64_t bytes = entry_arena_bytes(&a->entries[k]);
+    if (bytes > cuda->arena_bytes)
+      cuda->arena_bytes = bytes;
+  }
+  if (cuda->arena_bytes)
+    CU_CHECK("cuMemAlloc (buffers)", drv.MemAlloc(&cuda->arena, cuda->arena_bytes));
+  return NULL;
+
+fail:
+  return status;
+}
+
+void tfx__cuda_close(tfx_model *model) {
+  tfx_cuda_model *cuda = model->cuda;
+  if (!cuda)
+    return;
+  if (cuda->context)
+    drv.CtxSetCurrent(cuda->context);
+  if (cuda->stream)
+    drv.StreamSynchronize(cuda->stream);
+  if (cuda->arena)
+    drv.MemFree(cuda->arena);
+  if (cuda->weights)
+    drv.MemFree(cuda->weights);
+  if (cuda->stream)
+    drv.StreamDestroy(cuda->stream);
+  if (cuda->module)
+    drv.ModuleUnload(cuda->module);
+  if (cuda->device >= 0)
+    drv.DevicePrimaryCtxRelease(cuda->device);
+  free(cuda->kernels);
+  pthread_mutex_destroy(&cuda->mutex);
+  free(cuda);
+  model->cuda = NULL;
+}
+
+const char *tfx__cuda_device_name(const tfx_model *model) {
+  return model->cuda ? model->cuda->name : NULL;
+}
+
+static void launch(void *gpu, int32_t kernel, int64_t gx, int64_t gy, int64_t gz,
+                   int64_t bx, int64_t by, int64_t bz, int32_t shared,
+                   void **params) {
+  cuda_call *call = gpu;
+  if (call->error != CUDA_SUCCESS)
+    return;
+  if (kernel < 0 || (uint32_t)kernel >= call->artifact->num_gpu_kernels) {
+    call->error = 1; /* CUDA_ERROR_INVALID_VALUE */
+    call->call = "a launch (kernel index out of range)";
+    call->kernel = kernel;
+    return;
+  }
+  CUresult r = drv.LaunchKernel(call->cuda->kernels[kernel], (unsigned)gx, (unsigned)gy,
+                                (unsigned)gz, (unsigned)bx, (unsigned)by, (unsigned)bz,
+                                (unsigned)shared, call->cuda->stream, params, NULL);
+  if (r != CUDA_SUCCESS) {
+    call->error = r;
+    call->call = "cuLaunchKernel";
+    call->kernel = kernel;
+  }
+}
+
+static void read_back(void *gpu, void *host, const void *device, int64_t bytes) {
+  cuda_call *call = gpu;
+  if (call->error != CUDA_SUCCESS)
+    return;
+  CUresult r = drv.MemcpyDtoHAsync(host, (CUdeviceptr)(uintptr_t)device, (size_t)bytes,
+                                   call->cuda->stream);
+  if (r == CUDA_SUCCESS)
+    r = drv.StreamSynchronize(call->cuda->stream);
+  if (r != CUDA_SUCCESS) {
+    call->error = r;
+    call->call = "cuMemcpyDtoH (a value the host reads)";
+    call->kernel = -1;
+  }
+}
+
+tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
+                          void *const *inputs, void *const *outputs,
+                          int32_t *code) {
+  tfx_cuda_model *cuda = model->cuda;
+  tfx_status *status = NULL;
+  *code = 0;
+  void **pointers = calloc((size_t)entry->num_inputs + (size_t)entry->num_outputs + 1,
+                           sizeof(void *));
+  if (!pointers)
+    return tfx__status(TFX_STATUS_OUT_OF_MEMORY, "out of memory");
+  pthread_mutex_lock(&cuda->mutex);
+  CU_CHECK("cuCtxSetCurrent", drv.CtxSetCurrent(cuda->context));
+  CUdeviceptr at = cuda->arena + round_up(entry->scratch_bytes);
+  for (int32_t k = 0; k < entry->num_inputs; ++k) {
+    uint64_t bytes = tensor_bytes(&entry->inputs[k]);
+    pointers[k] = (void *)(uintptr_t)at;
+    CU_CHECK("cuMemcpyHtoDAsync (an input)",
+             drv.MemcpyHtoDAsync(at, inputs[k], bytes, cuda->stream));
+    at += round_up(bytes);
+  }
+  for (int32_t k = 0; k < entry->num_outputs; ++k) {
+    pointers[entry->num_inputs + k] = (void *)(uintptr_t)at;
+    at += round_up(tensor_bytes(&entry->outputs[k]));
+  }
+
+  cuda_call call = {cuda, model->artifact, CUDA_SUCCESS, NULL, -1};
+  tfx_exec_env env;
+  memset(&env, 0, sizeof(env));
+  env.scratch = (void *)(uintptr_t)cuda->arena;
+  env.gpu_launch = launch;
+  env.gpu_read = read_back;
+  env.gpu = &call;
+  *code = entry->fn(&env, (const void *)(uintptr_t)cuda->weights, pointers,
+                    pointers + entry->num_inputs);
+  if (call.error != CUDA_SUCCESS) {
+    const char *name = "?", *text = "?";
+    drv.GetErrorName(call.error, &name);
+    drv.GetErrorString(call.error, &text);
+    status = tfx__status(TFX_STATUS_DEVICE_ERROR,
+                         "%s: entry '%s': %s%s%s%s failed with %s (%d): %s",
+                         model->label, entry->name, call.call,
+                         call.kernel >= 0 ? " of kernel '" : "",
+                         call.kernel >= 0 && (uint32_t)call.kernel < model->artifact->num_gpu_kernels
+                             ? model->artifact->gpu_kernels[call.kernel]
+                             : "",
+                         call.kernel >= 0 ? "'" : "", name, (int)call.error, text);
+    drv.StreamSynchronize(cuda->stream);
+    goto fail;
+  }
+  for (int32_t k = 0; k < entry->num_outputs; ++k)
+    CU_CHECK("cuMemcpyDtoHAsync (an output)",
+             drv.MemcpyDtoHAsync(outputs[k], (CUdeviceptr)(uintptr_t)pointers[entry->num_inputs + k],
+                                 tensor_bytes(&entry->outputs[k]), cuda->stream));
+  /* Kernel faults surface here, at the first synchronization. */
+  CU_CHECK("the entry's kernels (cuStreamSynchronize)", drv.StreamSynchronize(cuda->stream));
+
+fail:
+  pthread_mutex_unlock(&cuda->mutex);
+  free(pointers);
+  return status;
+}

@@ -1,0 +1,83 @@
+// tfx-gpu-map-loops: each linalg op of an entry becomes one gpu.launch in
+// the module @tfx_kernels, one thread per parallel iteration (blocks of at
+// most 256 threads, the linear id split innermost-fastest, a guard for the
+// last block); reduction dimensions stay a loop inside the thread; an op
+// with no parallel dimension gets one thread; the scalar the host reads
+// back (an error flag) becomes a call of @tfx_gpu_read; constant globals
+// are cloned into the launch.
+// RUN: tfx-opt --tfx-gpu-map-loops %s | FileCheck %s
+// RUN: tfx-opt --tfx-gpu-map-loops --split-input-file --verify-diagnostics %S/Inputs/map-loops-errors.mlir
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK: func.func private @tfx_gpu_read(!llvm.ptr, index, i64) -> i64
+// CHECK-LABEL: func.func @main(
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// A 4x300 elementwise op: 1200 iterations, 5 blocks of 256.
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c5{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) module(@tfx_kernels)
+// CHECK: %[[ID:.*]] = arith.addi %{{.*}}, %[[TX]] : index
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[ID]], %{{.*}} : index
+// CHECK: scf.if %[[IN]] {
+// CHECK: %[[J:.*]] = arith.remui %[[ID]], %{{.*}} : index
+// CHECK: %[[I:.*]] = arith.divui %[[ID]], %{{.*}} : index
+// CHECK: %[[II:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[JJ:.*]] = affine.apply #{{.*}}(%[[J]])
+// CHECK: memref.load %{{.*}}[%[[II]], %[[JJ]]] : memref<4x300xf32>
+// CHECK: math.exp
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<4x300xf32>
+// CHECK: gpu.terminator
+// The row sum: 4 threads, the 300 columns a loop in each.
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in (%{{.*}} = %c4{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) module(@tfx_kernels)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: arith.addf
+// The error flag: a full reduction, one thread, then read back on the host.
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) module(@tfx_kernels)
+// CHECK: scf.for
+// CHECK: arith.cmpi sge
+// CHECK: %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %{{.*}} : memref<i1> -> index
+// CHECK: %[[WORD:.*]] = call @tfx_gpu_read(%arg0, %{{.*}}, %{{.*}}) : (!llvm.ptr, index, i64) -> i64
+// CHECK: %[[FLAG:.*]] = arith.trunci %[[WORD]] : i64 to i1
+// CHECK: arith.extui %[[FLAG]] : i1 to i32
+// The constant table read inside the kernel.
+// CHECK: gpu.launch
+// CHECK: memref.get_global @table : memref<4xf32>
+// CHECK: return
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#all = affine_map<(i) -> (i)>
+#none = affine_map<(i) -> ()>
+module {
+  memref.global "private" constant @table : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+  func.func @main(%env: !llvm.ptr, %weights: memref<?xi8>, %scratch: memref<?xi8>,
+                  %x: memref<4x300xf32>, %ids: memref<4xi64>, %y: memref<4x300xf32>,
+                  %s: memref<4xf32>, %t: memref<4xf32>) -> i32
+      attributes {tfx.entry = {name = "main", inputs = [], outputs = []}} {
+    %c0 = arith.constant 0 : index
+    %flag = memref.view %scratch[%c0][] : memref<?xi8> to memref<i1>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<4x300xf32>) outs(%y : memref<4x300xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      %e = math.exp %a : f32
+      linalg.yield %e : f32
+    }
+    linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+        ins(%x : memref<4x300xf32>) outs(%s : memref<4xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      %sum = arith.addf %a, %b : f32
+      linalg.yield %sum : f32
+    }
+    linalg.generic {indexing_maps = [#all, #none], iterator_types = ["reduction"]}
+        ins(%ids : memref<4xi64>) outs(%flag : memref<i1>) {
+    ^bb0(%a: i64, %b: i1):
+      %limit = arith.constant 100 : i64
+      %bad = arith.cmpi sge, %a, %limit : i64
+      %any = arith.ori %b, %bad : i1
+      linalg.yield %any : i1
+    }
+    %v = memref.load %flag[] : memref<i1>
+    %code = arith.extui %v : i1 to i32
+    %table = memref.get_global @table : memref<4xf32>
+    linalg.copy ins(%table : memref<4xf32>) outs(%t : memref<4xf32>)
+    return %code : i32
+  }
+}
