@@ -27,6 +27,8 @@ def TfxLowerToLinalg : Pass<"tfx-lower-to-linalg", "mlir::ModuleOp"> {
            "f32 lanes of the target's vectors (16 for AVX-512, 8 for AVX2)">,
     Option<"vnni", "vnni", "bool", "false",
            "The target has AVX-512 VNNI: W8A8 linears run as int8 GEMMs (vpdpbusd)">,
+    Option<"gpu", "gpu", "bool", "false",
+           "Lay linear weights out for the GPU's GEMM kernel: [K][N], one panel of all N">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",

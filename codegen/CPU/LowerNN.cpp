@@ -82,8 +82,8 @@ static FailureOr<Value> lowerLinear(FuncLowering &fl, OpBuilder &b, LinearOp op)
   Value lhs = reshapeTo(b, loc, x, {m, k});
   std::optional<WeightRef> ref = fl.weightSource(w);
   Value result;
-  if (ref && n % fl.options.panel == 0) {
-    Value packed = fl.weightTensor(loc, *ref, WeightLayout::PanelsNK);
+  if (ref && (fl.options.gpu || n % fl.options.panel == 0)) {
+    Value packed = fl.weightTensor(loc, *ref, WeightLayout::PanelsNK, fl.options.gpu ? n : 0);
     result = packedGemm(b, loc, lhs, packed, bias);
   } else {
     MLIRContext *ctx = b.getContext();
@@ -155,9 +155,9 @@ static FailureOr<Value> lowerMatMul(FuncLowering &fl, OpBuilder &b, MatMulOp op)
     return op.emitError("matmul contraction sizes differ");
   std::optional<WeightRef> ref = fl.weightSource(op.getRhs());
   if (ref && rs.size() == 2 && shapeOf(op.getRhs()).size() == 2 &&
-      n % fl.options.panel == 0) {
+      (fl.options.gpu || n % fl.options.panel == 0)) {
     int64_t rows = product(ArrayRef<int64_t>(ls).drop_back());
-    Value packed = fl.weightTensor(loc, *ref, WeightLayout::PanelsKN);
+    Value packed = fl.weightTensor(loc, *ref, WeightLayout::PanelsKN, fl.options.gpu ? n : 0);
     Value result = packedGemm(b, loc, reshapeTo(b, loc, lhs, {rows, k}), packed,
                               Value());
     return reshapeTo(b, loc, result, resultType.getShape());

@@ -329,6 +329,7 @@ struct LowerToLinalgPass
     options.panel = panel;
     options.vectorWidth = vectorWidth;
     options.vnni = vnni;
+    options.gpu = gpu;
     FailureOr<WeightPlan> plan = WeightPlan::load(module);
     if (failed(plan))
       return signalPassFailure();

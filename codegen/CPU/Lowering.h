@@ -39,6 +39,8 @@ struct LoweringOptions {
   int64_t vectorWidth = 16;
   /// AVX-512 VNNI (vpdpbusd) for int8 GEMMs.
   bool vnni = false;
+  /// The GPU layout: linear weights as one [K][N] panel of all N channels.
+  bool gpu = false;
 };
 
 /// Where a weight-like value comes from.

@@ -3,6 +3,7 @@
 #define TFX_CODEGEN_GPU_GPULOWERING_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Support/LogicalResult.h"
 
 namespace mlir::tfx {
@@ -19,6 +20,11 @@ inline constexpr llvm::StringLiteral kGpuImageAttr = "tfx.gpu_image";
 inline constexpr llvm::StringLiteral kGpuArchAttr = "tfx.gpu_arch";
 /// Threads per block of the element-wise mapping.
 inline constexpr int64_t kGpuBlockThreads = 256;
+
+/// Replaces an f32 contraction C[b,m,n] += A[b,m,k] * B[b,k,n] (on
+/// buffers, static strided layouts) by a launch of the tiled shared-memory
+/// GEMM kernel; failure (nothing changed) for any other op.
+LogicalResult emitGpuContraction(linalg::LinalgOp op);
 
 /// Lowers the linalg ops of one entry function (on buffers) to loops and
 /// puts every top-level loop nest in a gpu.launch.

@@ -63,6 +63,8 @@ static LogicalResult lowerToLoops(func::FuncOp f) {
   for (linalg::LinalgOp op : ops) {
     if (!op.hasPureBufferSemantics())
       return op->emitError("internal error: linalg op on tensors after bufferization");
+    if (!op->getParentOfType<scf::ParallelOp>() && succeeded(emitGpuContraction(op)))
+      continue;
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     if (op.getNumParallelLoops() == 0 && !op->getParentOfType<scf::ParallelOp>()) {

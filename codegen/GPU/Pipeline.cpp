@@ -55,6 +55,7 @@ llvm::Expected<std::string> mlir::tfx::findCudaToolkit(llvm::StringRef requested
 void mlir::tfx::buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options) {
   TfxLowerToLinalgOptions lowering;
   lowering.kernels = false;
+  lowering.gpu = true;
   pm.addPass(createTfxLowerToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -302,8 +302,26 @@ void tfx__cuda_close(tfx_model *model) {
   model->cuda = NULL;
 }
 
-const char *tfx__cuda_device_name(const tfx_model *model) {
-  return model->cuda ? model->cuda->name : NULL;
+const char *tfx_model_device_name(const tfx_model *model) {
+  return model && model->cuda ? model->cuda->name : NULL;
+}
+
+tfx_status *tfx_model_repeat_on_device(tfx_model *model, int32_t entry_index,
+                                       int32_t count) {
+  if (!model || !model->cuda)
+    return tfx__status(TFX_STATUS_INVALID_ARGUMENT,
+                       "tfx_model_repeat_on_device: %s", model ? "not a CUDA artifact" : "model is NULL");
+  const tfx_artifact_entry *entry = tfx_model_entry(model, entry_index);
+  if (!entry || count < 0)
+    return tfx__status(TFX_STATUS_INVALID_ARGUMENT,
+                       "tfx_model_repeat_on_device: no entry %d or a negative count",
+                       (int)entry_index);
+  int32_t code = 0;
+  tfx_status *status = tfx__cuda_run(model, entry, NULL, NULL, count, &code);
+  if (!status && code != 0)
+    status = tfx__status(TFX_STATUS_INVALID_ARGUMENT, "%s: entry '%s' failed with error %d",
+                         model->label, entry->name, (int)code);
+  return status;
 }
 
 static void launch(void *gpu, int32_t kernel, int64_t gx, int64_t gy, int64_t gz,
@@ -345,7 +363,7 @@ static void read_back(void *gpu, void *host, const void *device, int64_t bytes) 
 
 tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
                           void *const *inputs, void *const *outputs,
-                          int32_t *code) {
+                          int32_t repeat, int32_t *code) {
   tfx_cuda_model *cuda = model->cuda;
   tfx_status *status = NULL;
   *code = 0;
@@ -359,8 +377,9 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
   for (int32_t k = 0; k < entry->num_inputs; ++k) {
     uint64_t bytes = tensor_bytes(&entry->inputs[k]);
     pointers[k] = (void *)(uintptr_t)at;
-    CU_CHECK("cuMemcpyHtoDAsync (an input)",
-             drv.MemcpyHtoDAsync(at, inputs[k], bytes, cuda->stream));
+    if (inputs)
+      CU_CHECK("cuMemcpyHtoDAsync (an input)",
+               drv.MemcpyHtoDAsync(at, inputs[k], bytes, cuda->stream));
     at += round_up(bytes);
   }
   for (int32_t k = 0; k < entry->num_outputs; ++k) {
@@ -375,8 +394,9 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
   env.gpu_launch = launch;
   env.gpu_read = read_back;
   env.gpu = &call;
-  *code = entry->fn(&env, (const void *)(uintptr_t)cuda->weights, pointers,
-                    pointers + entry->num_inputs);
+  for (int32_t r = 0; r < repeat && *code == 0 && call.error == CUDA_SUCCESS; ++r)
+    *code = entry->fn(&env, (const void *)(uintptr_t)cuda->weights, pointers,
+                      pointers + entry->num_inputs);
   if (call.error != CUDA_SUCCESS) {
     const char *name = "?", *text = "?";
     drv.GetErrorName(call.error, &name);
@@ -392,7 +412,7 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
     drv.StreamSynchronize(cuda->stream);
     goto fail;
   }
-  for (int32_t k = 0; k < entry->num_outputs; ++k)
+  for (int32_t k = 0; outputs && k < entry->num_outputs; ++k)
     CU_CHECK("cuMemcpyDtoHAsync (an output)",
              drv.MemcpyDtoHAsync(outputs[k], (CUdeviceptr)(uintptr_t)pointers[entry->num_inputs + k],
                                  tensor_bytes(&entry->outputs[k]), cuda->stream));

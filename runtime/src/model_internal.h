@@ -38,11 +38,13 @@ size_t tfx__descriptor_size(uint32_t abi_version);
 tfx_status *tfx__cuda_open(tfx_model *model);
 /* Accepts a model without CUDA state. */
 void tfx__cuda_close(tfx_model *model);
-/* Runs an entry on host tensors (checked by the caller); *code is the
- * generated code's status. */
+/* Runs an entry `repeat` times on host tensors (checked by the caller),
+ * copying inputs in and outputs back; NULL inputs/outputs: no copies (the
+ * device buffers keep the last call's). *code is the generated code's
+ * status. */
 tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
                           void *const *inputs, void *const *outputs,
-                          int32_t *code);
+                          int32_t repeat, int32_t *code);
 
 /* Checks every field of a descriptor; `label` names it in messages. */
 tfx_status *tfx__validate_artifact(const tfx_artifact *artifact,

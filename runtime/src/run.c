@@ -158,7 +158,7 @@ tfx_status *tfx_model_run(tfx_model *model, tfx_context *context,
   }
   if (model->cuda) {
     int32_t code = 0;
-    status = tfx__cuda_run(model, entry, pointers, pointers + num_inputs, &code);
+    status = tfx__cuda_run(model, entry, pointers, pointers + num_inputs, 1, &code);
     if (!status && code != 0)
       status = entry_error(model, entry, code);
     goto finish;

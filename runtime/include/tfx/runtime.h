@@ -173,6 +173,15 @@ TFX_API tfx_status *tfx_model_run(tfx_model *model, tfx_context *context,
                                   int32_t num_inputs, tfx_tensor *outputs,
                                   int32_t num_outputs);
 
+/* CUDA artifacts: the name of the GPU the model runs on; NULL otherwise. */
+TFX_API const char *tfx_model_device_name(const tfx_model *model);
+/* CUDA artifacts: runs entry `entry` `count` more times on the inputs its
+ * last tfx_model_run copied to the device, without copying anything in or
+ * out, and returns when the GPU has finished: the device time of a call,
+ * for benchmarks (tensors stay in the runtime's device buffers). */
+TFX_API tfx_status *tfx_model_repeat_on_device(tfx_model *model, int32_t entry,
+                                               int32_t count);
+
 /* FNV-1a 64 of the artifact ABI over `size` bytes (tools and tests use it
  * to write sidecar files and descriptors). */
 TFX_API uint64_t tfx_weights_checksum(const void *data, uint64_t size);
