@@ -17,7 +17,11 @@
 //
 // Out-of-range rows, columns and k are guarded (zeros staged, no stores),
 // so any M, N, K works. C's initial value (zeros, or the broadcast bias) is
-// read once at the end and the sum stored over it.
+// read once at the end and the sum stored over it. When even that leaves
+// multiprocessors idle (a batch-1 FFN: M = 128), K is split into chunks of
+// at least 256 until there are about two blocks per multiprocessor; the
+// chunks' partial sums are added to C with atomics (so the order of those
+// few additions varies run to run).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +43,7 @@ namespace {
 /// multiprocessor a block uses 32x32 tiles (four times the blocks).
 constexpr int64_t kTileK = 16, kThreads = 256, kSide = 16;
 constexpr int64_t kMinBlocks = 132; // the multiprocessors of an H100/H200
+constexpr int64_t kMinSplitK = 256; // the least K a split-K block sums
 
 /// One operand as a flat buffer: element offset and a stride per loop dim.
 struct Operand {
@@ -189,13 +194,23 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
   if (llvm::divideCeil(nSize, 64) * llvm::divideCeil(mSize, 64) * batch < kMinBlocks)
     kThreadTile = 2;
   const int64_t kTileM = kSide * kThreadTile, kTileN = kTileM;
+  // Split K when even 32-wide tiles leave multiprocessors idle: each of
+  // `splits` blocks of a tile sums a chunk of K and adds it to C atomically.
+  int64_t tiles = llvm::divideCeil(nSize, kTileN) * llvm::divideCeil(mSize, kTileM) * batch;
+  int64_t splits = 1;
+  if (tiles < kMinBlocks)
+    splits = std::max<int64_t>(
+        1, std::min<int64_t>(llvm::divideCeil(2 * kMinBlocks, tiles), kSize / kMinSplitK));
+  int64_t kChunk = llvm::alignTo(llvm::divideCeil(kSize, splits), kTileK);
+  splits = llvm::divideCeil(kSize, kChunk);
   auto tileType = MemRefType::get({kTileK, kTileM}, f32, MemRefLayoutAttrInterface(), workgroup);
   Value one = cst(b, 1);
   auto launch = gpu::LaunchOp::create(
       b, loc, cst(b, llvm::divideCeil(nSize, kTileN)), cst(b, llvm::divideCeil(mSize, kTileM)),
-      cst(b, batch), cst(b, kThreads), one, one, nullptr, nullptr, {},
+      cst(b, batch * splits), cst(b, kThreads), one, one, nullptr, nullptr, {},
       TypeRange{tileType, tileType}, {}, nullptr, nullptr, nullptr,
       FlatSymbolRefAttr::get(ctx, kGpuKernelModule), nullptr);
+  launch->setAttr(kGpuKernelKindAttr, b.getStringAttr("gemm"));
   Value as = launch.getWorkgroupAttributions()[0], bs = launch.getWorkgroupAttributions()[1];
   OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
   Value tid = launch.getThreadIds().x;
@@ -207,6 +222,14 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
   // Element offset of an operand at (batch index, m, n, k) = its offset +
   // the batch part + the strides of the three dims.
   Value rest = launch.getBlockIds().z;
+  Value kBegin = cst(kb, 0), kEnd = cst(kb, kSize);
+  if (splits > 1) {
+    Value split = arith::RemUIOp::create(kb, loc, rest, cst(kb, splits));
+    rest = arith::DivUIOp::create(kb, loc, rest, cst(kb, splits));
+    kBegin = arith::MulIOp::create(kb, loc, split, cst(kb, kChunk));
+    kEnd = arith::MinUIOp::create(kb, loc, arith::AddIOp::create(kb, loc, kBegin, cst(kb, kChunk)),
+                                  kEnd);
+  }
   SmallVector<Value> batchIndex(c.batch.size());
   for (int64_t d = (int64_t)c.batch.size() - 1; d >= 0; --d) {
     int64_t extent = c.extents[c.batch[d]];
@@ -250,7 +273,7 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
 
   SmallVector<Value> init(kThreadTile * kThreadTile, zero);
   auto kLoop = scf::ForOp::create(
-      kb, loc, cst(kb, 0), cst(kb, kSize), cst(kb, kTileK), init,
+      kb, loc, kBegin, kEnd, cst(kb, kTileK), init,
       [&](OpBuilder &lb, Location, Value k0, ValueRange acc) {
         // Stage the tiles: each thread 4 elements of each.
         for (int64_t r = 0; r < kTileM * kTileK / kThreads; ++r) {
@@ -309,8 +332,13 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
       Value sum = kLoop.getResult(i * kThreadTile + j);
       scf::IfOp::create(kb, loc, ok, [&](OpBuilder &tb, Location l) {
         Value index = at(tb, cBase, c.c, gm, c.m, gn, c.n);
-        Value old = memref::LoadOp::create(tb, l, c.c.flat, index);
-        memref::StoreOp::create(tb, l, arith::AddFOp::create(tb, l, old, sum), c.c.flat, index);
+        if (splits > 1) {
+          memref::AtomicRMWOp::create(tb, l, arith::AtomicRMWKind::addf, sum, c.c.flat,
+                                      ValueRange{index});
+        } else {
+          Value old = memref::LoadOp::create(tb, l, c.c.flat, index);
+          memref::StoreOp::create(tb, l, arith::AddFOp::create(tb, l, old, sum), c.c.flat, index);
+        }
         scf::YieldOp::create(tb, l);
       });
     }

@@ -18,6 +18,9 @@ inline constexpr llvm::StringLiteral kGpuReadFunction = "tfx_gpu_read";
 inline constexpr llvm::StringLiteral kGpuKernelsAttr = "tfx.gpu_kernels";
 inline constexpr llvm::StringLiteral kGpuImageAttr = "tfx.gpu_image";
 inline constexpr llvm::StringLiteral kGpuArchAttr = "tfx.gpu_arch";
+/// Set on a launch by the kernel that made it ("gemm", "reduce"); the
+/// kernel is then named <entry>_<kind><n> (plain loops: <entry>_loop<n>).
+inline constexpr llvm::StringLiteral kGpuKernelKindAttr = "tfx.kernel_kind";
 /// Threads per block of the element-wise mapping.
 inline constexpr int64_t kGpuBlockThreads = 256;
 
@@ -25,6 +28,12 @@ inline constexpr int64_t kGpuBlockThreads = 256;
 /// buffers, static strided layouts) by a launch of the tiled shared-memory
 /// GEMM kernel; failure (nothing changed) for any other op.
 LogicalResult emitGpuContraction(linalg::LinalgOp op);
+
+/// Replaces a linalg op with one reduction dimension folded by one
+/// associative, commutative operation (add, mul, max, min, or, and) by a
+/// launch of one block per output element with a shared-memory tree;
+/// failure (nothing changed) otherwise or for rows shorter than 32.
+LogicalResult emitGpuRowReduction(linalg::LinalgOp op);
 
 /// Lowers the linalg ops of one entry function (on buffers) to loops and
 /// puts every top-level loop nest in a gpu.launch.

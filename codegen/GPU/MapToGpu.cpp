@@ -63,7 +63,8 @@ static LogicalResult lowerToLoops(func::FuncOp f) {
   for (linalg::LinalgOp op : ops) {
     if (!op.hasPureBufferSemantics())
       return op->emitError("internal error: linalg op on tensors after bufferization");
-    if (!op->getParentOfType<scf::ParallelOp>() && succeeded(emitGpuContraction(op)))
+    if (!op->getParentOfType<scf::ParallelOp>() &&
+        (succeeded(emitGpuContraction(op)) || succeeded(emitGpuRowReduction(op))))
       continue;
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -241,9 +242,17 @@ LogicalResult mlir::tfx::mapEntryToGpu(func::FuncOp f) {
         return failure();
     }
   }
+  // Kernels are named after their entry and kind, numbered in launch
+  // order (what a profile lists).
+  llvm::StringMap<unsigned> counts;
   for (Operation &op : entry) {
     if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
       sinkIntoLaunch(launch);
+      auto kind = launch->getAttrOfType<StringAttr>(kGpuKernelKindAttr);
+      StringRef k = kind ? kind.getValue() : "loop";
+      std::string name = (f.getName() + "_" + k + Twine(counts[k]++)).str();
+      launch.setFunctionAttr(FlatSymbolRefAttr::get(f.getContext(), name));
+      launch->removeAttr(kGpuKernelKindAttr);
       continue;
     }
     if (!allowedOnHost(&op))

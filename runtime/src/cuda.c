@@ -28,6 +28,7 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef unsigned long long CUdeviceptr;
+typedef struct CUevent_st *CUevent;
 enum {
   CUDA_SUCCESS = 0,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
@@ -63,7 +64,18 @@ static struct {
                            void **);
   CUresult (*GetErrorName)(CUresult, const char **);
   CUresult (*GetErrorString)(CUresult, const char **);
+  CUresult (*EventCreate)(CUevent *, unsigned);
+  CUresult (*EventRecord)(CUevent, CUstream);
+  CUresult (*EventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*EventDestroy)(CUevent);
 } drv = {PTHREAD_ONCE_INIT};
+
+/* TFX_CUDA_PROFILE=1: every launch is timed with a pair of events; the
+ * model's per-kernel totals are printed to stderr when it is closed. */
+typedef struct {
+  int32_t kernel;
+  CUevent start, end;
+} timed_launch;
 
 struct tfx_cuda_model {
   CUdevice device;
@@ -77,6 +89,14 @@ struct tfx_cuda_model {
   pthread_mutex_t mutex;
   char name[128];
   int major, minor;
+  /* Profiling (TFX_CUDA_PROFILE): events of the current call, reused. */
+  int profile;
+  timed_launch *launches;
+  size_t num_launches, capacity;
+  double *kernel_ms;
+  int64_t *kernel_calls;
+  double call_ms;
+  int64_t calls;
 };
 
 /* One call's state behind tfx_exec_env.gpu: the first failure wins. */
@@ -127,6 +147,10 @@ static void load_driver(void) {
       {"cuLaunchKernel", (void **)&drv.LaunchKernel},
       {"cuGetErrorName", (void **)&drv.GetErrorName},
       {"cuGetErrorString", (void **)&drv.GetErrorString},
+      {"cuEventCreate", (void **)&drv.EventCreate},
+      {"cuEventRecord", (void **)&drv.EventRecord},
+      {"cuEventElapsedTime", (void **)&drv.EventElapsedTime},
+      {"cuEventDestroy_v2", (void **)&drv.EventDestroy},
   };
   for (size_t k = 0; k < sizeof(symbols) / sizeof(symbols[0]); ++k) {
     *symbols[k].slot = dlsym(handle, symbols[k].name);
@@ -272,16 +296,72 @@ tfx_status *tfx__cuda_open(tfx_model *model) {
   }
   if (cuda->arena_bytes)
     CU_CHECK("cuMemAlloc (buffers)", drv.MemAlloc(&cuda->arena, cuda->arena_bytes));
+  const char *profile = getenv("TFX_CUDA_PROFILE");
+  if (profile && profile[0] && strcmp(profile, "0") != 0) {
+    cuda->kernel_ms = calloc(a->num_gpu_kernels, sizeof(double));
+    cuda->kernel_calls = calloc(a->num_gpu_kernels, sizeof(int64_t));
+    cuda->profile = cuda->kernel_ms && cuda->kernel_calls;
+  }
   return NULL;
 
 fail:
   return status;
 }
 
+static int by_time(const void *x, const void *y, void *ms) {
+  double a = ((const double *)ms)[*(const int32_t *)x], b = ((const double *)ms)[*(const int32_t *)y];
+  return (a < b) - (a > b);
+}
+
+/* The per-kernel table of TFX_CUDA_PROFILE, slowest first. */
+static void print_profile(const tfx_model *model) {
+  const tfx_cuda_model *cuda = model->cuda;
+  uint32_t n = model->artifact->num_gpu_kernels;
+  int32_t *order = malloc(sizeof(int32_t) * n);
+  if (!order)
+    return;
+  double total = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    order[k] = (int32_t)k;
+    total += cuda->kernel_ms[k];
+  }
+  /* n is small: insertion sort keeps this C99 (no qsort_r). */
+  for (uint32_t i = 1; i < n; ++i)
+    for (uint32_t j = i; j > 0 && by_time(&order[j - 1], &order[j], cuda->kernel_ms) > 0; --j) {
+      int32_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  fprintf(stderr, "tfx cuda profile of %s on %s: %lld calls, %.3f ms per call in kernels, "
+                  "%.3f ms per call in all\n", model->label, cuda->name, (long long)cuda->calls,
+          cuda->calls ? total / (double)cuda->calls : 0.0,
+          cuda->calls ? cuda->call_ms / (double)cuda->calls : 0.0);
+  fprintf(stderr, "  %-28s %8s %12s %7s\n", "kernel", "launches", "ms per call", "share");
+  for (uint32_t i = 0; i < n; ++i) {
+    int32_t k = order[i];
+    if (!cuda->kernel_calls[k])
+      continue;
+    fprintf(stderr, "  %-28s %8lld %12.4f %6.1f%%\n", model->artifact->gpu_kernels[k],
+            (long long)cuda->kernel_calls[k],
+            cuda->calls ? cuda->kernel_ms[k] / (double)cuda->calls : 0.0,
+            total > 0 ? 100.0 * cuda->kernel_ms[k] / total : 0.0);
+  }
+  free(order);
+}
+
 void tfx__cuda_close(tfx_model *model) {
   tfx_cuda_model *cuda = model->cuda;
   if (!cuda)
     return;
+  if (cuda->profile && cuda->calls)
+    print_profile(model);
+  for (size_t k = 0; k < cuda->capacity; ++k) {
+    drv.EventDestroy(cuda->launches[k].start);
+    drv.EventDestroy(cuda->launches[k].end);
+  }
+  free(cuda->launches);
+  free(cuda->kernel_ms);
+  free(cuda->kernel_calls);
   if (cuda->context)
     drv.CtxSetCurrent(cuda->context);
   if (cuda->stream)
@@ -336,9 +416,34 @@ static void launch(void *gpu, int32_t kernel, int64_t gx, int64_t gy, int64_t gz
     call->kernel = kernel;
     return;
   }
-  CUresult r = drv.LaunchKernel(call->cuda->kernels[kernel], (unsigned)gx, (unsigned)gy,
+  tfx_cuda_model *cuda = call->cuda;
+  timed_launch *timed = NULL;
+  if (cuda->profile) {
+    if (cuda->num_launches == cuda->capacity) {
+      size_t grown = cuda->capacity ? 2 * cuda->capacity : 64;
+      timed_launch *more = realloc(cuda->launches, grown * sizeof(timed_launch));
+      if (more) {
+        cuda->launches = more;
+        for (size_t k = cuda->capacity; k < grown; ++k)
+          if (drv.EventCreate(&more[k].start, 0) != CUDA_SUCCESS ||
+              drv.EventCreate(&more[k].end, 0) != CUDA_SUCCESS) {
+            grown = k;
+            break;
+          }
+        cuda->capacity = grown;
+      }
+    }
+    if (cuda->num_launches < cuda->capacity) {
+      timed = &cuda->launches[cuda->num_launches++];
+      timed->kernel = kernel;
+      drv.EventRecord(timed->start, cuda->stream);
+    }
+  }
+  CUresult r = drv.LaunchKernel(cuda->kernels[kernel], (unsigned)gx, (unsigned)gy,
                                 (unsigned)gz, (unsigned)bx, (unsigned)by, (unsigned)bz,
-                                (unsigned)shared, call->cuda->stream, params, NULL);
+                                (unsigned)shared, cuda->stream, params, NULL);
+  if (timed)
+    drv.EventRecord(timed->end, cuda->stream);
   if (r != CUDA_SUCCESS) {
     call->error = r;
     call->call = "cuLaunchKernel";
@@ -366,6 +471,7 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
                           int32_t repeat, int32_t *code) {
   tfx_cuda_model *cuda = model->cuda;
   tfx_status *status = NULL;
+  CUevent call_start = NULL, call_end = NULL;
   *code = 0;
   void **pointers = calloc((size_t)entry->num_inputs + (size_t)entry->num_outputs + 1,
                            sizeof(void *));
@@ -388,6 +494,10 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
   }
 
   cuda_call call = {cuda, model->artifact, CUDA_SUCCESS, NULL, -1};
+  cuda->num_launches = 0;
+  if (cuda->profile && drv.EventCreate(&call_start, 0) == CUDA_SUCCESS &&
+      drv.EventCreate(&call_end, 0) == CUDA_SUCCESS)
+    drv.EventRecord(call_start, cuda->stream);
   tfx_exec_env env;
   memset(&env, 0, sizeof(env));
   env.scratch = (void *)(uintptr_t)cuda->arena;
@@ -416,10 +526,29 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
     CU_CHECK("cuMemcpyDtoHAsync (an output)",
              drv.MemcpyDtoHAsync(outputs[k], (CUdeviceptr)(uintptr_t)pointers[entry->num_inputs + k],
                                  tensor_bytes(&entry->outputs[k]), cuda->stream));
+  if (call_end)
+    drv.EventRecord(call_end, cuda->stream);
   /* Kernel faults surface here, at the first synchronization. */
   CU_CHECK("the entry's kernels (cuStreamSynchronize)", drv.StreamSynchronize(cuda->stream));
+  if (cuda->profile) {
+    for (size_t k = 0; k < cuda->num_launches; ++k) {
+      float ms = 0;
+      if (drv.EventElapsedTime(&ms, cuda->launches[k].start, cuda->launches[k].end) == CUDA_SUCCESS) {
+        cuda->kernel_ms[cuda->launches[k].kernel] += ms;
+        cuda->kernel_calls[cuda->launches[k].kernel] += 1;
+      }
+    }
+    float ms = 0;
+    if (call_end && drv.EventElapsedTime(&ms, call_start, call_end) == CUDA_SUCCESS)
+      cuda->call_ms += ms;
+    cuda->calls += repeat;
+  }
 
 fail:
+  if (call_start)
+    drv.EventDestroy(call_start);
+  if (call_end)
+    drv.EventDestroy(call_end);
   pthread_mutex_unlock(&cuda->mutex);
   free(pointers);
   return status;

@@ -1,8 +1,9 @@
 // tfx-gpu-map-loops: each linalg op of an entry becomes one gpu.launch in
 // the module @tfx_kernels, one thread per parallel iteration (blocks of at
 // most 256 threads, the linear id split innermost-fastest, a guard for the
-// last block); reduction dimensions stay a loop inside the thread; an op
-// with no parallel dimension gets one thread; the scalar the host reads
+// last block); a reduction of 32 or more elements gets a block per output
+// element, a shorter one stays a loop inside the thread; an op with no
+// parallel dimension gets one thread; the scalar the host reads
 // back (an error flag) becomes a call of @tfx_gpu_read; constant globals
 // are cloned into the launch.
 // RUN: tfx-opt --tfx-gpu-map-loops %s | FileCheck %s
@@ -25,10 +26,20 @@
 // CHECK: math.exp
 // CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<4x300xf32>
 // CHECK: gpu.terminator
-// The row sum: 4 threads, the 300 columns a loop in each.
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in (%{{.*}} = %c4{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) module(@tfx_kernels)
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK: arith.addf
+// The row sum: one block of 256 threads per row, each thread folding the
+// columns tid, tid + 256, ... from 0 (the identity of the add), then a tree
+// of halvings in workgroup memory and thread 0 adding the total to the
+// output's initial value.
+// CHECK: gpu.launch blocks(%[[ROW:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c4{{(_[0-9]+)?}}, {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256{{(_[0-9]+)?}}, {{.*}} workgroup(%[[SH:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[PART:.*]] = scf.for %[[R:.*]] = %[[T]] to %c300{{(_[0-9]+)?}} step %c256{{(_[0-9]+)?}} iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32)
+// CHECK: memref.load %{{.*}}[%[[ROW]], %[[R]]] : memref<4x300xf32>
+// CHECK: memref.store %[[PART]], %[[SH]][%[[T]]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: gpu.barrier
+// CHECK: arith.cmpi eq, %[[T]], %c0
+// CHECK: memref.load %[[SH]][%c0
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW]]] : memref<4xf32>
 // The error flag: a full reduction, one thread, then read back on the host.
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) module(@tfx_kernels)
 // CHECK: scf.for
