@@ -113,7 +113,13 @@ def TfxGpuMapLoops : Pass<"tfx-gpu-map-loops", "mlir::ModuleOp"> {
     `@tfx_kernels`. A scalar load left on the host becomes a call of
     `@tfx_gpu_read`; any other host access to a buffer is an error.
   }];
+  let options = [
+    Option<"matmulPrecision", "matmul-precision", "std::string", "\"f32\"",
+           "Inputs of f32 contractions: f32 (SIMT FMAs) or f16 (rounded, then "
+           "multiplied on the tensor cores with f32 sums)">,
+  ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::nvgpu::NVGPUDialect", "mlir::vector::VectorDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
 }

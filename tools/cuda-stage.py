@@ -41,6 +41,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "models"))
     ap.add_argument("--only", nargs="+", metavar="NAME")
+    ap.add_argument("--precision", nargs="+", default=["f32"], choices=["f32", "f16"],
+                    help="matmul precisions to compile each model with (f16: tensor "
+                         "cores, checked by relative L2 error instead of rtol 1e-4)")
     ap.add_argument("--skip-demo", action="store_true",
                     help="leave out the demo-size own models (15 MB each)")
     args = ap.parse_args()
@@ -71,19 +74,30 @@ def main():
         models = [m for m in models if m[0] in args.only]
 
     compile_tool = os.path.join(args.build, "bin", "tfx-compile")
+    # What each precision is checked with: rtol/atol for f32 (as every other
+    # backend), the relative L2 error where inputs are rounded (f16 has an
+    # 11-bit significand).
+    tolerance = {"f32": "", "f16": "--rel-l2 5e-3"}
     checks = []
     for name, path, ref in models:
-        folder = os.path.join(args.outdir, name)
-        os.makedirs(folder, exist_ok=True)
-        cmd = [compile_tool, path, "--target", "cuda:" + args.chip, "--emit=so",
-               "-o", os.path.join(folder, "model")]
-        for key, shape in input_shapes(ref).items():
-            cmd += ["--input-shape", "%s=%s" % (key, "x".join(map(str, shape)))]
-        print("compiling %s" % name, flush=True)
-        subprocess.run(cmd, check=True)
-        os.remove(os.path.join(folder, "model.h"))
-        shutil.copy(ref, os.path.join(folder, "reference.safetensors"))
-        checks.append(name)
+        for precision in args.precision:
+            label = name if precision == "f32" else name + "-" + precision
+            folder = os.path.join(args.outdir, label)
+            os.makedirs(folder, exist_ok=True)
+            cmd = [compile_tool, path, "--target", "cuda:" + args.chip, "--emit=so",
+                   "--gpu-matmul-precision", precision, "-o", os.path.join(folder, "model")]
+            for key, shape in input_shapes(ref).items():
+                cmd += ["--input-shape", "%s=%s" % (key, "x".join(map(str, shape)))]
+            print("compiling %s" % label, flush=True)
+            subprocess.run(cmd, check=True)
+            os.remove(os.path.join(folder, "model.h"))
+            if precision == args.precision[0]:
+                shutil.copy(ref, os.path.join(folder, "reference.safetensors"))
+            else:  # the same reference, once
+                first = name if args.precision[0] == "f32" else name + "-" + args.precision[0]
+                os.symlink(os.path.join("..", first, "reference.safetensors"),
+                           os.path.join(folder, "reference.safetensors"))
+            checks.append((label + " " + tolerance[precision]).strip())
     shutil.rmtree(tmp)
     shutil.copy(os.path.join(args.build, "bin", "tfxrt-run"), args.outdir)
     shutil.copy(os.path.join(ROOT, "tools", "cuda-check.sh"), args.outdir)

@@ -31,6 +31,8 @@ from safetensors_io import write_safetensors  # noqa: E402
 
 BATCHES = (1, 32)
 SEQ = 128
+# Matmul precisions compiled (run.py checks f16 by relative L2 error).
+PRECISIONS = ("f32", "f16")
 
 
 def main():
@@ -59,20 +61,25 @@ def main():
             write_safetensors(os.path.join(args.outdir, "ref_b%d.safetensors" % batch),
                               {"input.input_ids": ids, "input.attention_mask": mask,
                                "output.last_hidden_state": out.astype(np.float32)})
-            base = os.path.join(args.outdir, "bert_b%d" % batch)
-            subprocess.run([os.path.join(args.build, "bin", "tfx-compile"), model,
-                            "--input-shape", "input_ids=%dx%d" % (batch, SEQ),
-                            "--input-shape", "attention_mask=%dx%d" % (batch, SEQ),
-                            "--target", "cuda:" + args.chip, "--emit=so", "--weights", "external",
-                            "-o", base], check=True)
-            os.remove(base + ".h")
-            print("compiled batch %d" % batch, flush=True)
-    first = os.path.join(args.outdir, "bert_b%d.weights" % BATCHES[0])
-    for batch in BATCHES[1:]:
-        other = os.path.join(args.outdir, "bert_b%d.weights" % batch)
-        if not filecmp.cmp(first, other, shallow=False):
-            raise SystemExit("the weights files differ between batch sizes")
-        os.remove(other)  # run.py copies the first one back
+            for precision in PRECISIONS:
+                base = os.path.join(args.outdir, "bert_b%d_%s" % (batch, precision))
+                subprocess.run([os.path.join(args.build, "bin", "tfx-compile"), model,
+                                "--input-shape", "input_ids=%dx%d" % (batch, SEQ),
+                                "--input-shape", "attention_mask=%dx%d" % (batch, SEQ),
+                                "--target", "cuda:" + args.chip, "--gpu-matmul-precision",
+                                precision, "--emit=so", "--weights", "external", "-o", base],
+                               check=True)
+                os.remove(base + ".h")
+                print("compiled batch %d %s" % (batch, precision), flush=True)
+    first = os.path.join(args.outdir, "bert_b%d_%s.weights" % (BATCHES[0], PRECISIONS[0]))
+    for batch in BATCHES:
+        for precision in PRECISIONS:
+            other = os.path.join(args.outdir, "bert_b%d_%s.weights" % (batch, precision))
+            if other == first:
+                continue
+            if not filecmp.cmp(first, other, shallow=False):
+                raise SystemExit("the weights files differ between artifacts")
+            os.remove(other)  # run.py copies the first one back
     with open(os.path.join(args.outdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     shutil.copy(os.path.join(args.build, "bin", "tfxrt-run"), args.outdir)

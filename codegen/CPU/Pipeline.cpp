@@ -22,6 +22,10 @@ struct GpuCodegenOptions : PassPipelineOptions<GpuCodegenOptions> {
   Option<std::string> toolkit{*this, "toolkit",
                               llvm::cl::desc("CUDA toolkit directory (for ptxas)"),
                               llvm::cl::init("")};
+  Option<std::string> matmulPrecision{
+      *this, "matmul-precision",
+      llvm::cl::desc("Inputs of f32 contractions: f32, or f16 (tensor cores)"),
+      llvm::cl::init("f32")};
   Option<bool> serialize{*this, "serialize",
                          llvm::cl::desc("Assemble the cubin and lower the launches"),
                          llvm::cl::init(true)};
@@ -95,6 +99,7 @@ void mlir::tfx::registerCodegenPasses() {
         options.chip = cl.chip;
         options.toolkitPath = cl.toolkit;
         options.serialize = cl.serialize;
+        options.matmulPrecision = cl.matmulPrecision;
         buildGpuPipeline(pm, options);
       });
 }

@@ -143,6 +143,7 @@ mlir::tfx::compileToArtifact(ModuleOp module, llvm::StringRef outputBase,
     GpuPipelineOptions pipeline;
     pipeline.chip = options.gpuChip;
     pipeline.toolkitPath = *toolkit;
+    pipeline.matmulPrecision = options.gpuMatmulPrecision;
     buildGpuPipeline(pm, pipeline);
   } else {
     CpuPipelineOptions pipeline;

@@ -32,7 +32,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -169,7 +171,16 @@ static FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t span
   return c;
 }
 
-LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
+/// The tensor-core variant (mmaType f16): 128 threads, four warps
+/// in 2x2, each warp a 32x32 quarter of the 64x64 block tile as 2x4
+/// mma.sync m16n8k16 tiles with f32 accumulators; K steps of 32 staged in
+/// shared memory as mmaType (rounded from f32 on the way in), rows padded by
+/// 8 elements so that the fragment reads of a warp hit 32 distinct banks.
+namespace {
+constexpr int64_t kMmaTile = 64, kMmaTileK = 32, kMmaThreads = 128, kMmaPad = 8;
+} // namespace
+
+LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op, Type mmaType) {
   int64_t spans[3];
   FailureOr<Contraction> found = matchContraction(op, spans);
   if (failed(found))
@@ -190,10 +201,12 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
   };
   auto f32 = b.getF32Type();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  bool mma = (bool)mmaType;
   int64_t kThreadTile = 4;
-  if (llvm::divideCeil(nSize, 64) * llvm::divideCeil(mSize, 64) * batch < kMinBlocks)
+  if (!mma && llvm::divideCeil(nSize, 64) * llvm::divideCeil(mSize, 64) * batch < kMinBlocks)
     kThreadTile = 2;
-  const int64_t kTileM = kSide * kThreadTile, kTileN = kTileM;
+  const int64_t kTileM = mma ? kMmaTile : kSide * kThreadTile, kTileN = kTileM;
+  const int64_t tileK = mma ? kMmaTileK : kTileK, threads = mma ? kMmaThreads : kThreads;
   // Split K when even 32-wide tiles leave multiprocessors idle: each of
   // `splits` blocks of a tile sums a chunk of K and adds it to C atomically.
   int64_t tiles = llvm::divideCeil(nSize, kTileN) * llvm::divideCeil(mSize, kTileM) * batch;
@@ -201,16 +214,23 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
   if (tiles < kMinBlocks)
     splits = std::max<int64_t>(
         1, std::min<int64_t>(llvm::divideCeil(2 * kMinBlocks, tiles), kSize / kMinSplitK));
-  int64_t kChunk = llvm::alignTo(llvm::divideCeil(kSize, splits), kTileK);
+  int64_t kChunk = llvm::alignTo(llvm::divideCeil(kSize, splits), tileK);
   splits = llvm::divideCeil(kSize, kChunk);
-  auto tileType = MemRefType::get({kTileK, kTileM}, f32, MemRefLayoutAttrInterface(), workgroup);
+  // SIMT: A k-major [16][T] and B [16][T] in f32. MMA: A [64][32 + pad]
+  // (rows of k) and B [32][64 + pad] in mmaType.
+  auto aTileType = mma ? MemRefType::get({kMmaTile, kMmaTileK + kMmaPad}, mmaType,
+                                         MemRefLayoutAttrInterface(), workgroup)
+                       : MemRefType::get({kTileK, kTileM}, f32, MemRefLayoutAttrInterface(), workgroup);
+  auto bTileType = mma ? MemRefType::get({kMmaTileK, kMmaTile + kMmaPad}, mmaType,
+                                         MemRefLayoutAttrInterface(), workgroup)
+                       : aTileType;
   Value one = cst(b, 1);
   auto launch = gpu::LaunchOp::create(
       b, loc, cst(b, llvm::divideCeil(nSize, kTileN)), cst(b, llvm::divideCeil(mSize, kTileM)),
-      cst(b, batch * splits), cst(b, kThreads), one, one, nullptr, nullptr, {},
-      TypeRange{tileType, tileType}, {}, nullptr, nullptr, nullptr,
+      cst(b, batch * splits), cst(b, threads), one, one, nullptr, nullptr, {},
+      TypeRange{aTileType, bTileType}, {}, nullptr, nullptr, nullptr,
       FlatSymbolRefAttr::get(ctx, kGpuKernelModule), nullptr);
-  launch->setAttr(kGpuKernelKindAttr, b.getStringAttr("gemm"));
+  launch->setAttr(kGpuKernelKindAttr, b.getStringAttr(mma ? "mma" : "gemm"));
   Value as = launch.getWorkgroupAttributions()[0], bs = launch.getWorkgroupAttributions()[1];
   OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
   Value tid = launch.getThreadIds().x;
@@ -271,23 +291,47 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
     return ifOp.getResult(0);
   };
 
-  SmallVector<Value> init(kThreadTile * kThreadTile, zero);
+  // Warps and lanes of the MMA variant: warp (wm, wn) of 2x2, lane
+  // (group g = lane / 4, thread t = lane % 4) as mma.sync's fragments use.
+  Value wm, wn, g, t;
+  if (mma) {
+    Value warp = arith::DivUIOp::create(kb, loc, tid, cst(kb, 32));
+    Value lane = arith::RemUIOp::create(kb, loc, tid, cst(kb, 32));
+    wm = arith::MulIOp::create(kb, loc, arith::DivUIOp::create(kb, loc, warp, cst(kb, 2)),
+                               cst(kb, 32));
+    wn = arith::MulIOp::create(kb, loc, arith::RemUIOp::create(kb, loc, warp, cst(kb, 2)),
+                               cst(kb, 32));
+    g = arith::DivUIOp::create(kb, loc, lane, cst(kb, 4));
+    t = arith::MulIOp::create(kb, loc, arith::RemUIOp::create(kb, loc, lane, cst(kb, 4)),
+                              cst(kb, 2));
+  }
+  auto accType = VectorType::get({2, 2}, f32);
+  Value zeroAcc;
+  if (mma)
+    zeroAcc = arith::ConstantOp::create(kb, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+  SmallVector<Value> init = mma ? SmallVector<Value>(8, zeroAcc)
+                                : SmallVector<Value>(kThreadTile * kThreadTile, zero);
   auto kLoop = scf::ForOp::create(
-      kb, loc, kBegin, kEnd, cst(kb, kTileK), init,
+      kb, loc, kBegin, kEnd, cst(kb, tileK), init,
       [&](OpBuilder &lb, Location, Value k0, ValueRange acc) {
-        // Stage the tiles: each thread 4 elements of each.
-        for (int64_t r = 0; r < kTileM * kTileK / kThreads; ++r) {
-          Value e = arith::AddIOp::create(lb, loc, tid, cst(lb, r * kThreads));
-          // A: 64 rows x 16 k, k fastest.
-          Value row = arith::DivUIOp::create(lb, loc, e, cst(lb, kTileK));
-          Value kk = arith::RemUIOp::create(lb, loc, e, cst(lb, kTileK));
+        // Stage the tiles, neighbouring threads loading neighbouring
+        // elements of the contiguous dimension.
+        for (int64_t r = 0; r < kTileM * tileK / threads; ++r) {
+          Value e = arith::AddIOp::create(lb, loc, tid, cst(lb, r * threads));
+          // A: T rows x tileK k, k fastest.
+          Value row = arith::DivUIOp::create(lb, loc, e, cst(lb, tileK));
+          Value kk = arith::RemUIOp::create(lb, loc, e, cst(lb, tileK));
           Value gm = arith::AddIOp::create(lb, loc, rowBase, row);
           Value gk = arith::AddIOp::create(lb, loc, k0, kk);
           Value ok = arith::AndIOp::create(lb, loc, lessThan(lb, gm, mSize),
                                            lessThan(lb, gk, kSize));
           Value va = guardedLoad(lb, ok, c.a.flat, at(lb, aBase, c.a, gm, c.m, gk, c.k));
-          memref::StoreOp::create(lb, loc, va, as, ValueRange{kk, row});
-          // B: 16 k x 64 columns, columns fastest.
+          if (mma)
+            memref::StoreOp::create(lb, loc, arith::TruncFOp::create(lb, loc, mmaType, va), as,
+                                    ValueRange{row, kk});
+          else
+            memref::StoreOp::create(lb, loc, va, as, ValueRange{kk, row});
+          // B: tileK k x T columns, columns fastest.
           Value bk = arith::DivUIOp::create(lb, loc, e, cst(lb, kTileN));
           Value col = arith::RemUIOp::create(lb, loc, e, cst(lb, kTileN));
           Value gn = arith::AddIOp::create(lb, loc, colBase, col);
@@ -295,9 +339,50 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
           Value okb = arith::AndIOp::create(lb, loc, lessThan(lb, gn, nSize),
                                             lessThan(lb, gbk, kSize));
           Value vb = guardedLoad(lb, okb, c.b.flat, at(lb, bBase, c.b, gbk, c.k, gn, c.n));
+          if (mma)
+            vb = arith::TruncFOp::create(lb, loc, mmaType, vb);
           memref::StoreOp::create(lb, loc, vb, bs, ValueRange{bk, col});
         }
         gpu::BarrierOp::create(lb, loc);
+        if (mma) {
+          SmallVector<Value> sums(acc.begin(), acc.end());
+          auto add = [&](Value x, int64_t v) -> Value {
+            return arith::AddIOp::create(lb, loc, x, cst(lb, v));
+          };
+          for (int64_t kk = 0; kk < kMmaTileK; kk += 16) {
+            Value k0v = add(t, kk), k1v = add(t, kk + 8);
+            Value k0n = add(t, kk + 1), k1n = add(t, kk + 9);
+            SmallVector<Value> aFrag, bFrag;
+            for (int64_t i = 0; i < 2; ++i) {
+              Value r0 = add(arith::AddIOp::create(lb, loc, wm, g), i * 16);
+              Value r1 = add(r0, 8);
+              SmallVector<Value> e;
+              for (auto [r, k, k2] : {std::tuple{r0, k0v, k0n}, std::tuple{r1, k0v, k0n},
+                                      std::tuple{r0, k1v, k1n}, std::tuple{r1, k1v, k1n}}) {
+                e.push_back(memref::LoadOp::create(lb, loc, as, ValueRange{r, k}));
+                e.push_back(memref::LoadOp::create(lb, loc, as, ValueRange{r, k2}));
+              }
+              aFrag.push_back(vector::FromElementsOp::create(
+                  lb, loc, VectorType::get({4, 2}, mmaType), e));
+            }
+            for (int64_t j = 0; j < 4; ++j) {
+              Value n = add(arith::AddIOp::create(lb, loc, wn, g), j * 8);
+              SmallVector<Value> e;
+              for (Value k : {k0v, k0n, k1v, k1n})
+                e.push_back(memref::LoadOp::create(lb, loc, bs, ValueRange{k, n}));
+              bFrag.push_back(vector::FromElementsOp::create(
+                  lb, loc, VectorType::get({2, 2}, mmaType), e));
+            }
+            for (int64_t i = 0; i < 2; ++i)
+              for (int64_t j = 0; j < 4; ++j)
+                sums[i * 4 + j] = nvgpu::MmaSyncOp::create(lb, loc, aFrag[i], bFrag[j],
+                                                           sums[i * 4 + j],
+                                                           ArrayRef<int64_t>{16, 8, 16});
+          }
+          gpu::BarrierOp::create(lb, loc);
+          scf::YieldOp::create(lb, loc, sums);
+          return;
+        }
         auto inner = scf::ForOp::create(
             lb, loc, cst(lb, 0), cst(lb, kTileK), cst(lb, 1), acc,
             [&](OpBuilder &ib, Location, Value kk, ValueRange sums) {
@@ -319,6 +404,40 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
         scf::YieldOp::create(lb, loc, inner.getResults());
       });
 
+  auto storeOne = [&](Value gm, Value gn, Value sum) {
+    Value ok = arith::AndIOp::create(kb, loc, lessThan(kb, gm, mSize), lessThan(kb, gn, nSize));
+    scf::IfOp::create(kb, loc, ok, [&](OpBuilder &tb, Location l) {
+      Value index = at(tb, cBase, c.c, gm, c.m, gn, c.n);
+      if (splits > 1) {
+        memref::AtomicRMWOp::create(tb, l, arith::AtomicRMWKind::addf, sum, c.c.flat,
+                                    ValueRange{index});
+      } else {
+        Value old = memref::LoadOp::create(tb, l, c.c.flat, index);
+        memref::StoreOp::create(tb, l, arith::AddFOp::create(tb, l, old, sum), c.c.flat, index);
+      }
+      scf::YieldOp::create(tb, l);
+    });
+  };
+  if (mma) {
+    // Accumulator (i, j): rows g and g + 8 of the 16x8 tile, columns t, t + 1.
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 4; ++j)
+        for (int64_t half = 0; half < 2; ++half)
+          for (int64_t col = 0; col < 2; ++col) {
+            Value gm = arith::AddIOp::create(
+                kb, loc, arith::AddIOp::create(kb, loc, rowBase, arith::AddIOp::create(kb, loc, wm, g)),
+                cst(kb, i * 16 + half * 8));
+            Value gn = arith::AddIOp::create(
+                kb, loc, arith::AddIOp::create(kb, loc, colBase, arith::AddIOp::create(kb, loc, wn, t)),
+                cst(kb, j * 8 + col));
+            Value sum = vector::ExtractOp::create(kb, loc, kLoop.getResult(i * 4 + j),
+                                                  ArrayRef<int64_t>{half, col});
+            storeOne(gm, gn, sum);
+          }
+    gpu::TerminatorOp::create(kb, loc);
+    op->erase();
+    return success();
+  }
   // C += the register tile, where in range.
   for (int64_t i = 0; i < kThreadTile; ++i)
     for (int64_t j = 0; j < kThreadTile; ++j) {
@@ -328,19 +447,7 @@ LogicalResult mlir::tfx::emitGpuContraction(linalg::LinalgOp op) {
       Value gn = arith::AddIOp::create(
           kb, loc, colBase,
           arith::AddIOp::create(kb, loc, tx, cst(kb, j * (kTileN / kThreadTile))));
-      Value ok = arith::AndIOp::create(kb, loc, lessThan(kb, gm, mSize), lessThan(kb, gn, nSize));
-      Value sum = kLoop.getResult(i * kThreadTile + j);
-      scf::IfOp::create(kb, loc, ok, [&](OpBuilder &tb, Location l) {
-        Value index = at(tb, cBase, c.c, gm, c.m, gn, c.n);
-        if (splits > 1) {
-          memref::AtomicRMWOp::create(tb, l, arith::AtomicRMWKind::addf, sum, c.c.flat,
-                                      ValueRange{index});
-        } else {
-          Value old = memref::LoadOp::create(tb, l, c.c.flat, index);
-          memref::StoreOp::create(tb, l, arith::AddFOp::create(tb, l, old, sum), c.c.flat, index);
-        }
-        scf::YieldOp::create(tb, l);
-      });
+      storeOne(gm, gn, kLoop.getResult(i * kThreadTile + j));
     }
   gpu::TerminatorOp::create(kb, loc);
   op->erase();

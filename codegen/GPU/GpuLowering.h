@@ -27,7 +27,9 @@ inline constexpr int64_t kGpuBlockThreads = 256;
 /// Replaces an f32 contraction C[b,m,n] += A[b,m,k] * B[b,k,n] (on
 /// buffers, static strided layouts) by a launch of the tiled shared-memory
 /// GEMM kernel; failure (nothing changed) for any other op.
-LogicalResult emitGpuContraction(linalg::LinalgOp op);
+/// With `mmaType` (f16) the operands are rounded to it in shared
+/// memory and multiplied on the tensor cores (mma.sync) with f32 sums.
+LogicalResult emitGpuContraction(linalg::LinalgOp op, Type mmaType = {});
 
 /// Replaces a linalg op with one reduction dimension folded by one
 /// associative, commutative operation (add, mul, max, min, or, and) by a
@@ -37,7 +39,7 @@ LogicalResult emitGpuRowReduction(linalg::LinalgOp op);
 
 /// Lowers the linalg ops of one entry function (on buffers) to loops and
 /// puts every top-level loop nest in a gpu.launch.
-LogicalResult mapEntryToGpu(func::FuncOp f);
+LogicalResult mapEntryToGpu(func::FuncOp f, Type mmaType = {});
 
 } // namespace mlir::tfx
 

@@ -32,6 +32,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -49,7 +51,7 @@ using namespace mlir::tfx;
 /// memref.copy becomes linalg.copy, and every linalg op loops; an op
 /// without parallel dimensions is first put in a one-iteration scf.parallel
 /// so that it gets a (one-thread) launch like the others.
-static LogicalResult lowerToLoops(func::FuncOp f) {
+static LogicalResult lowerToLoops(func::FuncOp f, Type mmaType) {
   IRRewriter rewriter(f.getContext());
   SmallVector<memref::CopyOp> copies;
   f.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
@@ -64,7 +66,7 @@ static LogicalResult lowerToLoops(func::FuncOp f) {
     if (!op.hasPureBufferSemantics())
       return op->emitError("internal error: linalg op on tensors after bufferization");
     if (!op->getParentOfType<scf::ParallelOp>() &&
-        (succeeded(emitGpuContraction(op)) || succeeded(emitGpuRowReduction(op))))
+        (succeeded(emitGpuContraction(op, mmaType)) || succeeded(emitGpuRowReduction(op))))
       continue;
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -229,8 +231,8 @@ static bool allowedOnHost(Operation *op) {
   return isMemoryEffectFree(op);
 }
 
-LogicalResult mlir::tfx::mapEntryToGpu(func::FuncOp f) {
-  if (failed(lowerToLoops(f)))
+LogicalResult mlir::tfx::mapEntryToGpu(func::FuncOp f, Type mmaType) {
+  if (failed(lowerToLoops(f, mmaType)))
     return failure();
   Block &entry = f.getBody().front();
   for (Operation &op : llvm::make_early_inc_range(entry)) {
@@ -267,6 +269,14 @@ struct MapLoopsPass : mlir::tfx::impl::TfxGpuMapLoopsBase<MapLoopsPass> {
   using TfxGpuMapLoopsBase::TfxGpuMapLoopsBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    Type mmaType;
+    // bf16 waits for a lowering: nvgpu.mma.sync deduces no PTX types for it.
+    if (matmulPrecision == "f16")
+      mmaType = Float16Type::get(&getContext());
+    else if (matmulPrecision != "f32")
+      return (void)(module.emitError("unknown matmul-precision '")
+                        << matmulPrecision << "' (f32, f16)",
+                    signalPassFailure());
     for (auto f : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (f.isExternal())
         continue;
@@ -276,7 +286,7 @@ struct MapLoopsPass : mlir::tfx::impl::TfxGpuMapLoopsBase<MapLoopsPass> {
       if (!f.getBody().hasOneBlock())
         return (void)(f.emitError("internal error: control flow at the top of an entry"),
                       signalPassFailure());
-      if (failed(mapEntryToGpu(f)))
+      if (failed(mapEntryToGpu(f, mmaType)))
         return signalPassFailure();
     }
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),

@@ -66,7 +66,9 @@ void mlir::tfx::buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &op
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createTfxCpuAssignScratch());
-  pm.addPass(createTfxGpuMapLoops());
+  TfxGpuMapLoopsOptions mapping;
+  mapping.matmulPrecision = options.matmulPrecision;
+  pm.addPass(createTfxGpuMapLoops(mapping));
   pm.addPass(createGpuKernelOutliningPass());
   // Polynomials rather than libdevice calls: no bitcode library to link.
   pm.addPass(createTfxCpuExpandMath());
@@ -82,6 +84,7 @@ void mlir::tfx::buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &op
   pm.addPass(createGpuNVVMAttachTarget(target));
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvm));
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
 

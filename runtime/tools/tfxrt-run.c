@@ -1,14 +1,16 @@
 /*===- tfxrt-run.c - run a compiled artifact with nothing but libtfxrt ----===*
  *
  *   tfxrt-run MODEL.so --inputs IN.safetensors [--entry NAME] [--threads N]
- *             [--check REF.safetensors [--rtol R] [--atol A]] [--bench N]
+ *             [--check REF.safetensors [--rtol R] [--atol A] | [--rel-l2 E]]
+ *             [--bench N]
  *
  * The deployment-side twin of `tfx-run --backend cpu|cuda`: it needs no
  * LLVM/MLIR, so it runs where only the runtime is installed (a GPU server,
  * an embedded target). Inputs are the `input.<name>` tensors of IN,
  * converted to the entry's element types; with --check every
  * `output.<name>` of REF is compared as numpy.allclose(out, ref, rtol,
- * atol) would, one line per output ending in OK or FAIL; --bench N times N
+ * atol) would — or, with --rel-l2 E, by ||out - ref|| / ||ref|| <= E (for
+ * reduced-precision code) — one line per output ending in OK or FAIL; --bench N times N
  * calls after a warm-up and prints their median. Exit status: 0 when
  * everything ran and passed, 1 otherwise.
  *===----------------------------------------------------------------------===*/
@@ -386,13 +388,13 @@ static int fail_status(tfx_status *status) {
 
 static void usage(void) {
   fprintf(stderr, "usage: tfxrt-run MODEL.so --inputs IN.safetensors [--entry NAME] "
-                  "[--threads N] [--check REF.safetensors [--rtol R] [--atol A]] "
-                  "[--bench N]\n");
+                  "[--threads N] [--check REF.safetensors [--rtol R] [--atol A] | "
+                  "[--rel-l2 E]] [--bench N]\n");
 }
 
 int main(int argc, char **argv) {
   const char *model_path = NULL, *inputs_path = NULL, *check_path = NULL, *entry_name = NULL;
-  double rtol = 1e-4, atol = 1e-5;
+  double rtol = 1e-4, atol = 1e-5, max_rel_l2 = -1;
   long bench = 0, threads = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
@@ -417,13 +419,14 @@ int main(int argc, char **argv) {
       check_path = value;
     } else if (strcmp(arg, "--entry") == 0) {
       entry_name = value;
-    } else if (strcmp(arg, "--rtol") == 0 || strcmp(arg, "--atol") == 0) {
+    } else if (strcmp(arg, "--rtol") == 0 || strcmp(arg, "--atol") == 0 ||
+               strcmp(arg, "--rel-l2") == 0) {
       double v = strtod(value, &end);
       if (!*value || *end || !(v >= 0)) {
         fprintf(stderr, "tfxrt-run: %s needs a number >= 0, got '%s'\n", arg, value);
         return 2;
       }
-      *(arg[2] == 'r' ? &rtol : &atol) = v;
+      *(strcmp(arg, "--rel-l2") == 0 ? &max_rel_l2 : arg[2] == 'r' ? &rtol : &atol) = v;
     } else if (strcmp(arg, "--bench") == 0 || strcmp(arg, "--threads") == 0) {
       long v = strtol(value, &end, 10);
       if (!*value || *end || v < 0 || v > 1000000) {
@@ -534,7 +537,7 @@ int main(int argc, char **argv) {
         continue;
       }
       const unsigned char *expected = ref.data + ref.base + t->begin;
-      double max_abs = 0, max_ref = 0;
+      double max_abs = 0, max_ref = 0, diff_sq = 0, ref_sq = 0;
       int pass = 1;
       for (uint64_t e = 0, n = elements(t->rank, t->shape); e < n; ++e) {
         double a = get(outputs[k].data, sig->dtype, e), b = get(expected, t->dtype, e);
@@ -543,13 +546,23 @@ int main(int argc, char **argv) {
           diff = INFINITY;
         if (!(diff <= atol + rtol * fabs(b)) && a != b)
           pass = 0;
+        diff_sq += (a - b) * (a - b);
+        ref_sq += b * b;
         if (diff > max_abs)
           max_abs = diff;
         if (fabs(b) > max_ref)
           max_ref = fabs(b);
       }
-      printf("max_abs_err=%.3e max_rel_err=%.3e (rtol=%g atol=%g) %s\n", max_abs,
-             max_ref > 0 ? max_abs / max_ref : 0.0, rtol, atol, pass ? "OK" : "FAIL");
+      double rel_l2 = ref_sq > 0 ? sqrt(diff_sq / ref_sq) : sqrt(diff_sq);
+      if (max_rel_l2 >= 0) {
+        pass = rel_l2 <= max_rel_l2; /* NaN fails */
+        printf("max_abs_err=%.3e rel_l2_err=%.3e (rel-l2 %g) %s\n", max_abs, rel_l2,
+               max_rel_l2, pass ? "OK" : "FAIL");
+      } else {
+        printf("max_abs_err=%.3e max_rel_err=%.3e rel_l2_err=%.3e (rtol=%g atol=%g) %s\n",
+               max_abs, max_ref > 0 ? max_abs / max_ref : 0.0, rel_l2, rtol, atol,
+               pass ? "OK" : "FAIL");
+      }
       if (!pass)
         rc = 1;
     }

@@ -41,6 +41,11 @@ static cl::opt<std::string> target("target",
                                    cl::desc("Compile for a target: cpu, or cuda:CHIP "
                                             "(cuda:sm_90, cuda:sm_90a, cuda:sm_89, cuda:sm_80)"),
                                    cl::init(""), cl::cat(category));
+static cl::opt<std::string> gpuPrecision(
+    "gpu-matmul-precision",
+    cl::desc("Inputs of matmuls on the GPU: f32 (default), or f16 (rounded, then "
+             "multiplied on the tensor cores with f32 sums)"),
+    cl::init("f32"), cl::cat(category));
 static cl::opt<std::string> cudaPath("cuda-path",
                                      cl::desc("CUDA toolkit for --target cuda (its bin/ptxas; "
                                               "default: $CUDA_PATH, /usr/local/cuda, PATH)"),
@@ -212,6 +217,12 @@ int main(int argc, char **argv) {
       compile.cuda = true;
       compile.gpuChip = chip.str();
       compile.cudaToolkit = cudaPath;
+      if (gpuPrecision != "f32" && gpuPrecision != "f16") {
+        errs() << "tfx-compile: unknown --gpu-matmul-precision=" << gpuPrecision
+               << " (supported: f32, f16)\n";
+        return 2;
+      }
+      compile.gpuMatmulPrecision = gpuPrecision;
     }
     if (emit.empty() || emit == "obj")
       compile.kind = mlir::tfx::ArtifactKind::Object;

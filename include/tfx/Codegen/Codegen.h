@@ -38,6 +38,9 @@ struct CompileOptions {
   bool cuda = false;
   std::string gpuChip = "sm_90";
   std::string cudaToolkit;
+  /// Inputs of the GPU's f32 contractions: "f32", or "f16" (tensor cores,
+  /// f32 sums).
+  std::string gpuMatmulPrecision = "f32";
   /// C identifier used for `<name>_artifact` and the entry wrappers;
   /// defaults to the output file's stem.
   std::string modelName;

@@ -41,6 +41,8 @@ struct GpuPipelineOptions {
   std::string chip = "sm_90";
   /// The CUDA toolkit whose ptxas assembles the PTX ("" finds one).
   std::string toolkitPath;
+  /// Inputs of f32 contractions: "f32", or "f16" on the tensor cores.
+  std::string matmulPrecision = "f32";
   /// Serialize the kernels and lower the launches (off: stop at the LLVM
   /// dialect with the gpu.module still in place, for tests).
   bool serialize = true;
