@@ -28,7 +28,7 @@ inline constexpr unsigned kNumAbiArgs = 3;
 
 /// The pointer fields of artifact.h's tfx_exec_env, in order.
 enum class EnvField : int32_t {
-  ParallelFor, Pool, Scratch, GpuLaunch, GpuRead, Gpu, Count
+  ParallelFor, Pool, Scratch, GpuLaunch, GpuRead, GpuFlag, Gpu, Count
 };
 /// Loads field `field` of the tfx_exec_env that `env` (!llvm.ptr) points to.
 Value loadEnvField(OpBuilder &b, Location loc, Value env, EnvField field);

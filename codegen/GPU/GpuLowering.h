@@ -13,6 +13,10 @@ inline constexpr llvm::StringLiteral kGpuKernelModule = "tfx_kernels";
 /// `i64 @tfx_gpu_read(ptr env, index device_address, i64 bytes)`: a host
 /// read of up to 8 bytes of device memory (tfx-gpu-lower-launch lowers it).
 inline constexpr llvm::StringLiteral kGpuReadFunction = "tfx_gpu_read";
+/// `@tfx_gpu_flag(ptr env, index device_address, i64 bytes)`: an error flag
+/// the runtime checks when the call's work is done (nonzero: the entry
+/// fails as if it had returned nonzero).
+inline constexpr llvm::StringLiteral kGpuFlagFunction = "tfx_gpu_flag";
 /// Module attributes tfx-gpu-lower-launch leaves for the descriptor: the
 /// kernel names in launch-index order, the image global and the chip.
 inline constexpr llvm::StringLiteral kGpuKernelsAttr = "tfx.gpu_kernels";

@@ -91,6 +91,26 @@ static LogicalResult lowerLaunch(gpu::LaunchFuncOp launch, int32_t kernelIndex) 
   return success();
 }
 
+/// `call @tfx_gpu_flag(%env, %address, %bytes)` ->
+/// env->gpu_flag(env->gpu, address, bytes).
+static LogicalResult lowerFlag(LLVM::CallOp call) {
+  Location loc = call.getLoc();
+  OpBuilder b(call);
+  MLIRContext *ctx = call.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = b.getI64Type();
+  if (call.getNumOperands() != 3 || call.getNumResults() != 0)
+    return call.emitError("internal error: malformed ") << kGpuFlagFunction << " call";
+  Value env = call.getOperand(0);
+  Value device = LLVM::IntToPtrOp::create(b, loc, ptr, call.getOperand(1));
+  Value fn = loadEnvField(b, loc, env, EnvField::GpuFlag);
+  Value gpu = loadEnvField(b, loc, env, EnvField::Gpu);
+  auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, ptr, i64});
+  LLVM::CallOp::create(b, loc, type, ValueRange{fn, gpu, device, call.getOperand(2)});
+  call.erase();
+  return success();
+}
+
 /// `%v = call @tfx_gpu_read(%env, %address, %bytes)` ->
 /// env->gpu_read(env->gpu, &slot, address, bytes); %v = slot.
 static LogicalResult lowerRead(LLVM::CallOp call) {
@@ -165,16 +185,22 @@ struct LowerLaunchPass : mlir::tfx::impl::TfxGpuLowerLaunchBase<LowerLaunchPass>
       if (failed(lowerLaunch(l, index.lookup(l.getKernelName().getValue()))))
         return signalPassFailure();
 
-    SmallVector<LLVM::CallOp> reads;
+    SmallVector<LLVM::CallOp> reads, flags;
     module.walk([&](LLVM::CallOp call) {
       if (call.getCallee() == kGpuReadFunction)
         reads.push_back(call);
+      else if (call.getCallee() == kGpuFlagFunction)
+        flags.push_back(call);
     });
     for (LLVM::CallOp call : reads)
       if (failed(lowerRead(call)))
         return signalPassFailure();
-    if (auto decl = module.lookupSymbol<LLVM::LLVMFuncOp>(kGpuReadFunction))
-      decl.erase();
+    for (LLVM::CallOp call : flags)
+      if (failed(lowerFlag(call)))
+        return signalPassFailure();
+    for (StringRef name : {kGpuReadFunction, kGpuFlagFunction})
+      if (auto decl = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+        decl.erase();
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   }
 };

@@ -14,8 +14,9 @@
 // Every launch names the one kernel module `@tfx_kernels`, so outlining
 // puts all kernels (and the memref.globals they read, cloned into the
 // launches here) into one cubin. A scalar read on the host (the error flag
-// of an index check) becomes a call of `@tfx_gpu_read`, which
-// tfx-gpu-lower-launch turns into env->gpu_read. Anything else left on the
+// of an index check) becomes a call of `@tfx_gpu_flag` (`@tfx_gpu_read` for
+// any other value), which tfx-gpu-lower-launch turns into env->gpu_flag
+// (env->gpu_read). Anything else left on the
 // host that reads or writes a buffer is reported: generated host code
 // cannot dereference device memory.
 //
@@ -175,8 +176,28 @@ static void sinkIntoLaunch(gpu::LaunchOp launch) {
   }
 }
 
+/// Is `v` an error flag: an i1 that only reaches the entry's returned
+/// status through ORs (of i1 flags, then of the zero-extended status), as
+/// addErrorFlag builds it and canonicalization merges it?
+static bool isStatusFlag(Value v) {
+  if (!v.getType().isInteger(1) || !v.hasOneUse())
+    return false;
+  Operation *user = *v.getUsers().begin();
+  while (isa<arith::OrIOp, arith::ExtUIOp>(user)) {
+    if (isa<arith::ExtUIOp>(user) && !user->getResult(0).getType().isInteger(32))
+      return false;
+    if (!user->hasOneUse())
+      return false;
+    user = *user->getUsers().begin();
+  }
+  return isa<func::ReturnOp>(user);
+}
+
 /// `memref.load %m[%i...]` on the host: the element's device address and
-/// a call of @tfx_gpu_read that copies it to the host.
+/// a call of @tfx_gpu_read that copies it to the host, or, for an error
+/// flag, of @tfx_gpu_flag, which lets the runtime check it once the call's
+/// work is done (no wait in the middle of the entry, and CUDA graphs can
+/// capture the copy); the flag's place in the status becomes false.
 static LogicalResult readOnHost(func::FuncOp f, memref::LoadOp load) {
   Location loc = load.getLoc();
   OpBuilder b(load);
@@ -187,11 +208,14 @@ static LogicalResult readOnHost(func::FuncOp f, memref::LoadOp load) {
   auto module = f->getParentOfType<ModuleOp>();
   auto i64 = b.getI64Type();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto fnType = b.getFunctionType({ptr, b.getIndexType(), i64}, {i64});
-  auto callee = module.lookupSymbol<func::FuncOp>(kGpuReadFunction);
+  bool flag = isStatusFlag(load.getResult());
+  StringRef name = flag ? kGpuFlagFunction : kGpuReadFunction;
+  auto fnType = b.getFunctionType({ptr, b.getIndexType(), i64},
+                                  flag ? TypeRange{} : TypeRange{i64});
+  auto callee = module.lookupSymbol<func::FuncOp>(name);
   if (!callee) {
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    callee = func::FuncOp::create(mb, loc, kGpuReadFunction, fnType);
+    callee = func::FuncOp::create(mb, loc, name, fnType);
     callee.setPrivate();
   }
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, load.getMemRef());
@@ -205,8 +229,13 @@ static LogicalResult readOnHost(func::FuncOp f, memref::LoadOp load) {
       b, loc, base,
       arith::MulIOp::create(b, loc, offset, arith::ConstantIndexOp::create(b, loc, bytes)));
   Value size = arith::ConstantIntOp::create(b, loc, i64, bytes);
-  Value word = func::CallOp::create(b, loc, callee, ValueRange{f.getArgument(0), address, size})
-                   .getResult(0);
+  auto call = func::CallOp::create(b, loc, callee, ValueRange{f.getArgument(0), address, size});
+  if (flag) {
+    load.replaceAllUsesWith((Value)arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0));
+    load.erase();
+    return success();
+  }
+  Value word = call.getResult(0);
   unsigned width = element.getIntOrFloatBitWidth();
   Value bits = width == 64 ? word
                            : (Value)arith::TruncIOp::create(b, loc, b.getIntegerType(width), word);

@@ -29,12 +29,18 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef unsigned long long CUdeviceptr;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 enum {
   CUDA_SUCCESS = 0,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
-  CU_STREAM_NON_BLOCKING = 1
+  CU_STREAM_NON_BLOCKING = 1,
+  CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1
 };
+
+/* Error flags one call can check (env->gpu_flag), 8 bytes each. */
+#define TFX_CUDA_MAX_FLAGS 512
 
 static struct {
   pthread_once_t once;
@@ -68,7 +74,23 @@ static struct {
   CUresult (*EventRecord)(CUevent, CUstream);
   CUresult (*EventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*EventDestroy)(CUevent);
+  CUresult (*MemAllocHost)(void **, size_t);
+  CUresult (*MemFreeHost)(void *);
+  /* CUDA graphs (optional: without them every call launches its kernels). */
+  CUresult (*StreamBeginCapture)(CUstream, int);
+  CUresult (*StreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*GraphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*GraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*GraphExecDestroy)(CUgraphExec);
+  CUresult (*GraphDestroy)(CUgraph);
 } drv = {PTHREAD_ONCE_INIT};
+
+/* Per entry: its CUDA graph, captured at the first call. */
+typedef struct {
+  int state; /* 0: not tried, 1: captured, -1: not capturable (host reads) */
+  CUgraphExec exec;
+  uint32_t num_flags;
+} entry_graph;
 
 /* TFX_CUDA_PROFILE=1: every launch is timed with a pair of events; the
  * model's per-kernel totals are printed to stderr when it is closed. */
@@ -97,6 +119,11 @@ struct tfx_cuda_model {
   int64_t *kernel_calls;
   double call_ms;
   int64_t calls;
+  /* Error flags: pinned host slots the call's copies land in. */
+  uint64_t *flags;
+  /* CUDA graphs (TFX_CUDA_GRAPHS=0 turns them off; so does profiling). */
+  int graphs;
+  entry_graph *entry_graphs;
 };
 
 /* One call's state behind tfx_exec_env.gpu: the first failure wins. */
@@ -106,6 +133,8 @@ typedef struct {
   CUresult error;
   const char *call;
   int32_t kernel;
+  uint32_t num_flags;
+  int capturing, capture_broken;
 } cuda_call;
 
 static void load_driver(void) {
@@ -151,7 +180,22 @@ static void load_driver(void) {
       {"cuEventRecord", (void **)&drv.EventRecord},
       {"cuEventElapsedTime", (void **)&drv.EventElapsedTime},
       {"cuEventDestroy_v2", (void **)&drv.EventDestroy},
+      {"cuMemAllocHost_v2", (void **)&drv.MemAllocHost},
+      {"cuMemFreeHost", (void **)&drv.MemFreeHost},
   };
+  struct {
+    const char *name;
+    void **slot;
+  } optional[] = {
+      {"cuStreamBeginCapture_v2", (void **)&drv.StreamBeginCapture},
+      {"cuStreamEndCapture", (void **)&drv.StreamEndCapture},
+      {"cuGraphInstantiateWithFlags", (void **)&drv.GraphInstantiate},
+      {"cuGraphLaunch", (void **)&drv.GraphLaunch},
+      {"cuGraphExecDestroy", (void **)&drv.GraphExecDestroy},
+      {"cuGraphDestroy", (void **)&drv.GraphDestroy},
+  };
+  for (size_t k = 0; k < sizeof(optional) / sizeof(optional[0]); ++k)
+    *optional[k].slot = dlsym(handle, optional[k].name);
   for (size_t k = 0; k < sizeof(symbols) / sizeof(symbols[0]); ++k) {
     *symbols[k].slot = dlsym(handle, symbols[k].name);
     if (!*symbols[k].slot) {
@@ -296,11 +340,23 @@ tfx_status *tfx__cuda_open(tfx_model *model) {
   }
   if (cuda->arena_bytes)
     CU_CHECK("cuMemAlloc (buffers)", drv.MemAlloc(&cuda->arena, cuda->arena_bytes));
+  CU_CHECK("cuMemAllocHost (error flags)",
+           drv.MemAllocHost((void **)&cuda->flags, TFX_CUDA_MAX_FLAGS * sizeof(uint64_t)));
   const char *profile = getenv("TFX_CUDA_PROFILE");
   if (profile && profile[0] && strcmp(profile, "0") != 0) {
     cuda->kernel_ms = calloc(a->num_gpu_kernels, sizeof(double));
     cuda->kernel_calls = calloc(a->num_gpu_kernels, sizeof(int64_t));
     cuda->profile = cuda->kernel_ms && cuda->kernel_calls;
+  }
+  /* Each launch of a profiled call is timed, so it is not replayed. */
+  const char *graphs = getenv("TFX_CUDA_GRAPHS");
+  cuda->graphs = !cuda->profile && drv.StreamBeginCapture && drv.StreamEndCapture &&
+                 drv.GraphInstantiate && drv.GraphLaunch && drv.GraphExecDestroy &&
+                 drv.GraphDestroy && !(graphs && strcmp(graphs, "0") == 0);
+  cuda->entry_graphs = calloc(a->num_entries, sizeof(entry_graph));
+  if (!cuda->entry_graphs) {
+    status = tfx__status(TFX_STATUS_OUT_OF_MEMORY, "out of memory");
+    goto fail;
   }
   return NULL;
 
@@ -362,6 +418,12 @@ void tfx__cuda_close(tfx_model *model) {
   free(cuda->launches);
   free(cuda->kernel_ms);
   free(cuda->kernel_calls);
+  for (uint32_t k = 0; cuda->entry_graphs && k < model->artifact->num_entries; ++k)
+    if (cuda->entry_graphs[k].exec)
+      drv.GraphExecDestroy(cuda->entry_graphs[k].exec);
+  free(cuda->entry_graphs);
+  if (cuda->flags)
+    drv.MemFreeHost(cuda->flags);
   if (cuda->context)
     drv.CtxSetCurrent(cuda->context);
   if (cuda->stream)
@@ -453,6 +515,13 @@ static void launch(void *gpu, int32_t kernel, int64_t gx, int64_t gy, int64_t gz
 
 static void read_back(void *gpu, void *host, const void *device, int64_t bytes) {
   cuda_call *call = gpu;
+  if (call->capturing) {
+    /* A value the host needs now cannot be in a graph: this entry runs
+     * without one. */
+    call->capture_broken = 1;
+    memset(host, 0, (size_t)bytes);
+    return;
+  }
   if (call->error != CUDA_SUCCESS)
     return;
   CUresult r = drv.MemcpyDtoHAsync(host, (CUdeviceptr)(uintptr_t)device, (size_t)bytes,
@@ -464,6 +533,58 @@ static void read_back(void *gpu, void *host, const void *device, int64_t bytes) 
     call->call = "cuMemcpyDtoH (a value the host reads)";
     call->kernel = -1;
   }
+}
+
+static void check_flag(void *gpu, const void *device, int64_t bytes) {
+  cuda_call *call = gpu;
+  if (call->error != CUDA_SUCCESS)
+    return;
+  if (call->num_flags == TFX_CUDA_MAX_FLAGS || bytes < 1 || bytes > 8) {
+    call->error = 1; /* CUDA_ERROR_INVALID_VALUE */
+    call->call = "an error-flag copy (more than 512 flags in one call)";
+    call->kernel = -1;
+    return;
+  }
+  CUresult r = drv.MemcpyDtoHAsync(&call->cuda->flags[call->num_flags++],
+                                   (CUdeviceptr)(uintptr_t)device, (size_t)bytes,
+                                   call->cuda->stream);
+  if (r != CUDA_SUCCESS) {
+    call->error = r;
+    call->call = "cuMemcpyDtoHAsync (an error flag)";
+    call->kernel = -1;
+  }
+}
+
+/* Captures the entry's launches into a CUDA graph (nothing runs); the
+ * entry then replays it. One whose host code reads device memory
+ * (env->gpu_read) is marked not capturable. */
+static void capture(tfx_model *model, int32_t index, const tfx_artifact_entry *entry,
+                    tfx_exec_env *env, cuda_call *call, void **pointers) {
+  tfx_cuda_model *cuda = model->cuda;
+  entry_graph *graph = &cuda->entry_graphs[index];
+  graph->state = -1;
+  if (drv.StreamBeginCapture(cuda->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL) != CUDA_SUCCESS)
+    return;
+  call->capturing = 1;
+  int32_t code = entry->fn(env, (const void *)(uintptr_t)cuda->weights, pointers,
+                           pointers + entry->num_inputs);
+  call->capturing = 0;
+  CUgraph g = NULL;
+  CUresult r = drv.StreamEndCapture(cuda->stream, &g);
+  int ok = r == CUDA_SUCCESS && g && code == 0 && !call->capture_broken &&
+           call->error == CUDA_SUCCESS;
+  if (ok && drv.GraphInstantiate(&graph->exec, g, 0) == CUDA_SUCCESS) {
+    graph->state = 1;
+    graph->num_flags = call->num_flags;
+  }
+  if (g)
+    drv.GraphDestroy(g);
+  /* Whatever the capture recorded is not this call's result. */
+  call->error = CUDA_SUCCESS;
+  call->call = NULL;
+  call->kernel = -1;
+  call->num_flags = 0;
+  call->capture_broken = 0;
 }
 
 tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
@@ -493,7 +614,9 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
     at += round_up(tensor_bytes(&entry->outputs[k]));
   }
 
-  cuda_call call = {cuda, model->artifact, CUDA_SUCCESS, NULL, -1};
+  cuda_call call = {cuda, model->artifact, CUDA_SUCCESS, NULL, -1, 0, 0, 0};
+  int32_t index = (int32_t)(entry - model->artifact->entries);
+  memset(cuda->flags, 0, TFX_CUDA_MAX_FLAGS * sizeof(uint64_t));
   cuda->num_launches = 0;
   if (cuda->profile && drv.EventCreate(&call_start, 0) == CUDA_SUCCESS &&
       drv.EventCreate(&call_end, 0) == CUDA_SUCCESS)
@@ -503,10 +626,25 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
   env.scratch = (void *)(uintptr_t)cuda->arena;
   env.gpu_launch = launch;
   env.gpu_read = read_back;
+  env.gpu_flag = check_flag;
   env.gpu = &call;
-  for (int32_t r = 0; r < repeat && *code == 0 && call.error == CUDA_SUCCESS; ++r)
+  entry_graph *graph = &cuda->entry_graphs[index];
+  if (cuda->graphs && graph->state == 0)
+    capture(model, index, entry, &env, &call, pointers);
+  for (int32_t r = 0; r < repeat && *code == 0 && call.error == CUDA_SUCCESS; ++r) {
+    if (graph->state == 1) {
+      CUresult g = drv.GraphLaunch(graph->exec, cuda->stream);
+      call.num_flags = graph->num_flags;
+      if (g != CUDA_SUCCESS) {
+        call.error = g;
+        call.call = "cuGraphLaunch (the entry's kernels)";
+      }
+      continue;
+    }
+    call.num_flags = 0;
     *code = entry->fn(&env, (const void *)(uintptr_t)cuda->weights, pointers,
                       pointers + entry->num_inputs);
+  }
   if (call.error != CUDA_SUCCESS) {
     const char *name = "?", *text = "?";
     drv.GetErrorName(call.error, &name);
@@ -530,6 +668,9 @@ tfx_status *tfx__cuda_run(tfx_model *model, const tfx_artifact_entry *entry,
     drv.EventRecord(call_end, cuda->stream);
   /* Kernel faults surface here, at the first synchronization. */
   CU_CHECK("the entry's kernels (cuStreamSynchronize)", drv.StreamSynchronize(cuda->stream));
+  for (uint32_t k = 0; k < call.num_flags && *code == 0; ++k)
+    if (cuda->flags[k])
+      *code = 1; /* an input value the generated code rejected */
   if (cuda->profile) {
     for (size_t k = 0; k < cuda->num_launches; ++k) {
       float ms = 0;

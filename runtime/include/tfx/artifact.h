@@ -77,6 +77,11 @@ typedef struct tfx_exec_env {
   /* Copies `bytes` (at most 8) of device memory to `host` once the work
    * launched so far has finished. */
   void (*gpu_read)(void *gpu, void *host, const void *device, int64_t bytes);
+  /* An error flag of `bytes` (at most 8) in device memory, written by the
+   * work launched so far: the runtime reads it when the call's work is
+   * done, and the call fails as if the entry had returned nonzero when it
+   * is nonzero. */
+  void (*gpu_flag)(void *gpu, const void *device, int64_t bytes);
   void *gpu;
 } tfx_exec_env;
 

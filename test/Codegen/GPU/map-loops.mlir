@@ -4,13 +4,15 @@
 // last block); a reduction of 32 or more elements gets a block per output
 // element, a shorter one stays a loop inside the thread; an op with no
 // parallel dimension gets one thread; the scalar the host reads
-// back (an error flag) becomes a call of @tfx_gpu_read; constant globals
-// are cloned into the launch.
+// back becomes a call of @tfx_gpu_flag when it is an error flag OR-ed into
+// the returned status (the runtime checks it after the call's work) and of
+// @tfx_gpu_read otherwise; constant globals are cloned into the launch.
 // RUN: tfx-opt --tfx-gpu-map-loops %s | FileCheck %s
 // RUN: tfx-opt --tfx-gpu-map-loops --split-input-file --verify-diagnostics %S/Inputs/map-loops-errors.mlir
 
 // CHECK: module attributes {gpu.container_module}
-// CHECK: func.func private @tfx_gpu_read(!llvm.ptr, index, i64) -> i64
+// CHECK-DAG: func.func private @tfx_gpu_read(!llvm.ptr, index, i64) -> i64
+// CHECK-DAG: func.func private @tfx_gpu_flag(!llvm.ptr, index, i64)
 // CHECK-LABEL: func.func @main(
 // CHECK: %[[C0:.*]] = arith.constant 0 : index
 // A 4x300 elementwise op: 1200 iterations, 5 blocks of 256.
@@ -45,9 +47,13 @@
 // CHECK: scf.for
 // CHECK: arith.cmpi sge
 // CHECK: %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %{{.*}} : memref<i1> -> index
+// CHECK: call @tfx_gpu_flag(%arg0, %{{.*}}, %{{.*}}) : (!llvm.ptr, index, i64) -> ()
+// CHECK: %[[FALSE:.*]] = arith.constant false
+// CHECK: arith.extui %[[FALSE]] : i1 to i32
+// A value the host uses otherwise is read back at once.
 // CHECK: %[[WORD:.*]] = call @tfx_gpu_read(%arg0, %{{.*}}, %{{.*}}) : (!llvm.ptr, index, i64) -> i64
-// CHECK: %[[FLAG:.*]] = arith.trunci %[[WORD]] : i64 to i1
-// CHECK: arith.extui %[[FLAG]] : i1 to i32
+// CHECK: %[[COUNT:.*]] = arith.trunci %[[WORD]] : i64 to i32
+// CHECK: arith.ori %{{.*}}, %[[COUNT]] : i32
 // The constant table read inside the kernel.
 // CHECK: gpu.launch
 // CHECK: memref.get_global @table : memref<4xf32>
@@ -86,7 +92,11 @@ module {
       linalg.yield %any : i1
     }
     %v = memref.load %flag[] : memref<i1>
-    %code = arith.extui %v : i1 to i32
+    %code0 = arith.extui %v : i1 to i32
+    %c64 = arith.constant 64 : index
+    %counts = memref.view %scratch[%c64][] : memref<?xi8> to memref<i32>
+    %w = memref.load %counts[] : memref<i32>
+    %code = arith.ori %code0, %w : i32
     %table = memref.get_global @table : memref<4xf32>
     linalg.copy ins(%table : memref<4xf32>) outs(%t : memref<4xf32>)
     return %code : i32
