@@ -11,9 +11,9 @@
 // CHECK: %[[TRAMP:.*]] = llvm.mlir.addressof @main_par0_trampoline : !llvm.ptr
 // CHECK: %[[CLOSURE:.*]] = llvm.alloca %{{.*}} x !llvm.struct<
 // CHECK: llvm.store %{{.*}}, %{{.*}} : i64, !llvm.ptr
-// CHECK: %[[FNSLOT:.*]] = llvm.getelementptr %arg0[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr)>
+// CHECK: %[[FNSLOT:.*]] = llvm.getelementptr %arg0[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr, ptr)>
 // CHECK: %[[FN:.*]] = llvm.load %[[FNSLOT]] : !llvm.ptr -> !llvm.ptr
-// CHECK: %[[POOLSLOT:.*]] = llvm.getelementptr %arg0[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr)>
+// CHECK: %[[POOLSLOT:.*]] = llvm.getelementptr %arg0[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr, ptr)>
 // CHECK: %[[POOL:.*]] = llvm.load %[[POOLSLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK: llvm.call %[[FN]](%[[POOL]], %{{.*}}, %[[TRAMP]], %[[CLOSURE]]) : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()
 // CHECK: llvm.func internal @main_par0(%{{.*}}: i64,
@@ -22,7 +22,7 @@
 // CHECK: llvm.call @main_par0(
 // CHECK: llvm.func @tfx_entry_main(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) -> i32
 // CHECK-SAME: tfx.scratch_bytes = {{[0-9]+}} : i64
-// CHECK: llvm.getelementptr %arg0[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr)>
+// CHECK: llvm.getelementptr %arg0[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, ptr, ptr, ptr, ptr, ptr)>
 // CHECK: llvm.call @main(
 // CHECK-NOT: llvm.func @{{(expf|erff|tanhf|malloc|free)}}
 
