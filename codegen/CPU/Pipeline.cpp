@@ -40,6 +40,17 @@ void mlir::tfx::registerCodegenDialects(DialectRegistry &registry) {
   registerAllToLLVMIRTranslations(registry);
 }
 
+void mlir::tfx::addBufferizePasses(OpPassManager &pm) {
+  // Entries have no tensor arguments or results left: bufferize bodies only.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = false;
+  bufferize.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createTfxCpuAssignScratch());
+}
+
 void mlir::tfx::buildCpuPipeline(OpPassManager &pm,
                                  const CpuPipelineOptions &options) {
   TfxLowerToLinalgOptions lowering;
@@ -53,14 +64,7 @@ void mlir::tfx::buildCpuPipeline(OpPassManager &pm,
   tiling.minWork = options.parallelMinWork;
   pm.addPass(createTfxCpuTileGenerics(tiling));
 
-  // Entries have no tensor arguments or results left: bufferize bodies only.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = false;
-  bufferize.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createTfxCpuAssignScratch());
+  addBufferizePasses(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createTfxCpuOutlineParallel());
   pm.addPass(createTfxCpuExpandMath());

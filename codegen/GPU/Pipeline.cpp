@@ -59,13 +59,7 @@ void mlir::tfx::buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &op
   pm.addPass(createTfxLowerToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = false;
-  bufferize.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createTfxCpuAssignScratch());
+  addBufferizePasses(pm);
   TfxGpuMapLoopsOptions mapping;
   mapping.matmulPrecision = options.matmulPrecision;
   pm.addPass(createTfxGpuMapLoops(mapping));

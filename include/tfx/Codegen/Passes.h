@@ -32,6 +32,10 @@ struct CpuPipelineOptions {
   int64_t parallelMinWork = 32768;
 };
 
+/// One-shot bufferization of entry bodies, then every top-level buffer in
+/// the scratch arena (shared by the CPU and CUDA pipelines).
+void addBufferizePasses(OpPassManager &pm);
+
 /// tfx (static shapes) -> LLVM dialect, entry wrappers included.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
