@@ -7,6 +7,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::tfx;
 
@@ -50,9 +52,26 @@ LogicalResult WeightOp::verify() {
 }
 
 LogicalResult QuantizeActivationsOp::verify() {
-  if (std::optional<APFloat> range = getRange();
-      range && !(range->isFinite() && range->convertToDouble() > 0))
-    return emitOpError("range must be a positive finite number");
+  TypeAttr attr = getQuantTypeAttr();
+  if (!attr)
+    return success();
+  auto type = dyn_cast<quant::UniformQuantizedType>(attr.getValue());
+  if (!type)
+    return emitOpError("quant_type must be a !quant.uniform per-tensor type, got ")
+           << attr.getValue();
+  if (!type.getExpressedType().isF32())
+    return emitOpError("quant_type must express f32, got ") << type.getExpressedType();
+  if (type.getStorageTypeIntegralWidth() != getBits())
+    return emitOpError("quant_type stores ")
+           << type.getStorageTypeIntegralWidth() << "-bit integers but bits is " << getBits();
+  double scale = type.getScale();
+  if (!(std::isfinite(scale) && scale > 0))
+    return emitOpError("quant_type scale must be a positive finite number");
+  if (type.getZeroPoint() < type.getStorageTypeMin() ||
+      type.getZeroPoint() > type.getStorageTypeMax())
+    return emitOpError("quant_type zero point ")
+           << type.getZeroPoint() << " is outside its storage range ["
+           << type.getStorageTypeMin() << ", " << type.getStorageTypeMax() << "]";
   return success();
 }
 

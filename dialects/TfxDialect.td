@@ -18,7 +18,7 @@ def Tfx_Dialect : Dialect {
   let cppNamespace = "::mlir::tfx";
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::quant::QuantDialect"];
 }
 
 class Tfx_Op<string mnemonic, list<Trait> traits = []>

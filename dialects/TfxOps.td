@@ -66,30 +66,50 @@ def Tfx_DequantizeOp : Tfx_Op<"dequantize", [Pure, InferTypeOpAdaptor]> {
 
 def Tfx_QuantizeActivationsOp : Tfx_Op<"quantize_activations",
                                          [Pure, SameOperandsAndResultType]> {
-  let summary = "dynamic per-row quantization of activations (a Q/DQ pair)";
+  let summary = "quantization of activations to 8-bit integers and back (a Q/DQ pair)";
   let description = [{
-    Rounds each row `x[..., :]` (the last dimension) to signed `bits`-bit
-    integers with a scale computed from the data at run time and returns
-    them as floats: with `qmax = 2^(bits-1) - 1`, `amax = max |x[r, :]|`,
+    ONNX's QuantizeLinear/DequantizeLinear pair in one op, in two forms.
+
+    Dynamic (no `quant_type`): each row `x[..., :]` (the last dimension) is
+    rounded to signed `bits`-bit integers with a scale computed from the data
+    at run time: with `qmax = 2^(bits-1) - 1` and `amax = max |x[r, :]|`,
     `result[r, k] = clamp(round_even(x[r, k] * (qmax / amax)), -qmax, qmax)
-    * (amax / qmax)` (zeros for a row of zeros), computed in f32. It is
-    ONNX's QuantizeLinear/DequantizeLinear pair with a per-token dynamic
-    scale, in one op. With `range` (static quantization, calibrated), `amax`
-    is that constant for every row and larger values clip. A `tfx.linear` whose input is this op and whose weight
-    is a `tfx.dequantize` of int8 per output channel is what W8A8
-    quantization produces; code generation runs it as an integer GEMM
-    (AVX-512 VNNI where the target has it) and rescales the int32 sums.
+    * (amax / qmax)` (zeros for a row of zeros), computed in f32.
+
+    Static (`quant_type`, calibrated): one `!quant.uniform` type for the whole
+    tensor gives the scale `s`, the zero point `z` and the storage range
+    `[qmin, qmax]`: `result = (clamp(round_even(x * (1 / s)) + z, qmin, qmax)
+    - z) * s`. A signed storage type with `z = 0` is symmetric quantization
+    (`!quant.uniform<i8<-127:127>:f32, 0.02>`); an unsigned one with a zero
+    point is asymmetric (`!quant.uniform<u8:f32, 0.01:113>`), which spends
+    all 256 levels on a range that is not centred on zero (after GELU, say).
+    The storage width must equal `bits`.
+
+    A `tfx.linear` whose input is this op and whose weight is a
+    `tfx.dequantize` of int8 per output channel is what W8A8 quantization
+    produces; code generation runs it as an integer GEMM (AVX-512 VNNI where
+    the target has it) and rescales the int32 sums.
     ```mlir
     %xq = tfx.quantize_activations %x {bits = 8 : i64} : tensor<1x128x768xf32>
+    %xs = tfx.quantize_activations %x {quant_type = !quant.uniform<u8:f32, 0.0123:128>}
+          : tensor<1x128x768xf32>
     ```
   }];
   let arguments = (ins Tfx_FloatTensor:$input,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>,
                                          "8">:$bits,
-                       OptionalAttr<F32Attr>:$range);
+                       OptionalAttr<TypeAttr>:$quant_type);
   let results = (outs Tfx_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The static scale, zero point and storage range, or null (dynamic).
+    ::mlir::quant::UniformQuantizedType getStaticType() {
+      auto attr = getQuantTypeAttr();
+      return attr ? ::llvm::dyn_cast<::mlir::quant::UniformQuantizedType>(attr.getValue())
+                  : ::mlir::quant::UniformQuantizedType();
+    }
+  }];
 }
 
 def Tfx_SparseCsrOp : Tfx_Op<"sparse_csr", [Pure]> {

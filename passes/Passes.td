@@ -220,6 +220,31 @@ def TfxPruneWeights : Tfx_CompressionPass<"tfx-prune-weights"> {
 // Quantization
 //===----------------------------------------------------------------------===//
 
+def TfxSmoothQuant : Tfx_CompressionPass<"tfx-smooth-quant"> {
+  let summary = "SmoothQuant: move activation outliers into the weights before W8A8";
+  let description = [{
+    Divides input channel j of targeted linears by
+    `s_j = max|X_j|^alpha / max|W_:,j|^(1 - alpha)` (activation maxima from
+    the calibration data, weight maxima over the linears that share the
+    input) and multiplies weight column j by `s_j`, so that the function is
+    unchanged and int8 activations lose less to a few large channels. The
+    division is folded into the op that produces the channels: a
+    `tfx.layer_norm`/`tfx.rms_norm` whose users are all targeted linears
+    (gamma and beta / s), or a softmax `tfx.attention` (rows of the V
+    projection / s, columns of the output projection * s; query heads of a
+    kv-head share s). Other inputs are left alone. Run it before
+    `tfx-quantize-weights` with `activations=dynamic|static`; needs
+    `calibration`. `alpha` 0 changes nothing that matters to the weights'
+    scales, 1 moves all of the activations' range into the weights.
+  }];
+  let options = !listconcat([
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]">,
+    ListOption<"targets", "targets", "std::string",
+               "Which linears: ffn, attention, other (default ffn,attention)">,
+  ], calibrationOptions);
+}
+
 def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
   let summary = "Weight-only int8/int4 quantization of linear layers (RTN or GPTQ)";
   let description = [{
@@ -247,9 +272,13 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     With `activations=dynamic` (W8A8), the input of each int8 linear also
     goes through `tfx.quantize_activations` (int8, one scale per row
     computed at run time), so that the CPU runs the linear as an int8 GEMM
-    with int32 sums. `activations=static` fixes each layer's range to the
-    largest |x| its input reaches on the calibration data (needs
-    `calibration`).
+    with int32 sums. `activations=static` (needs `calibration`) fixes one
+    scale per layer from what its input reaches on the calibration data, as
+    a `!quant.uniform` type on the `tfx.quantize_activations`: symmetric
+    int8 (`symmetric=true`) or uint8 with a zero point (`symmetric=false`),
+    the range chosen by `range-method`: `minmax` (the extremes),
+    `percentile` (clips the outliers beyond it) or `mse` (the clipping
+    whose round trip has the least squared error on the calibration values).
   }];
   let options = !listconcat([
     Option<"bits", "bits", "int64_t", /*default=*/"8", "Bits per weight: 8 or 4">,
@@ -266,8 +295,17 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     Option<"activations", "activations", "std::string", /*default=*/"\"none\"",
            "none (weight-only), dynamic (W8A8: each quantized linear's input is "
            "quantized to int8 per row at run time) or static (W8A8 with one "
-           "range per layer, the largest |x| on the calibration data); both need "
+           "calibrated scale per layer, a !quant.uniform type); both need "
            "bits=8 group-size=0">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Static activations: int8 with zero point 0 (true) or uint8 with a "
+           "zero point (false, asymmetric)">,
+    Option<"rangeMethod", "range-method", "std::string", /*default=*/"\"minmax\"",
+           "Static activations: how the range is chosen from the calibration data: "
+           "minmax, percentile or mse (the clipping with the least squared rounding error)">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "range-method=percentile: the percentile of |x| (of x at both ends when "
+           "asymmetric) that becomes the range">,
     Option<"maxError", "max-error", "double", /*default=*/"0",
            "Mixed precision: keep the most sensitive linears in higher precision "
            "(int8 for bits=4, float for bits=8) until the outputs' relative L2 "

@@ -47,8 +47,8 @@ struct Target {
   /// float), this linear's sensitivity, and whether it was promoted.
   std::optional<QuantizedWeight> higher;
   double sensitivity = 0;
-  /// max |input| over the calibration data (static activations).
-  float inputRange = 0;
+  /// What the input held on the calibration data (static activations).
+  std::optional<ActivationStats> inputs;
   bool promoted = false;
   std::string error;
   double relativeError = 0;
@@ -85,6 +85,17 @@ struct QuantizeWeightsPass
     if (dynamicActivations && maxError > 0)
       return module.emitError("tfx-quantize-weights: activations=")
              << std::string(activations) << " does not combine with max-error";
+    RangeMethod range = RangeMethod::MinMax;
+    if (rangeMethod == "percentile")
+      range = RangeMethod::Percentile;
+    else if (rangeMethod == "mse")
+      range = RangeMethod::MSE;
+    else if (rangeMethod != "minmax")
+      return module.emitError("tfx-quantize-weights: unknown range-method '")
+             << std::string(rangeMethod) << "' (minmax, percentile, mse)";
+    if (range == RangeMethod::Percentile && !(percentile > 50 && percentile <= 100))
+      return module.emitError("tfx-quantize-weights: percentile must be in (50, 100], got ")
+             << formatNumber(percentile);
     if (damping <= 0)
       return module.emitError("tfx-quantize-weights: damping must be > 0");
     bool gptq = method == "gptq";
@@ -135,6 +146,8 @@ struct QuantizeWeightsPass
       t.weight = std::move(*w);
       if (gptq)
         t.hessian.assign(in * in, 0.0);
+      if (staticActivations && !semi)
+        t.inputs.emplace();
       indexOf[linear] = work.size();
       work.push_back(std::move(t));
       return WalkResult::advance();
@@ -151,9 +164,8 @@ struct QuantizeWeightsPass
         Target &t = work[it->second];
         if (gptq)
           accumulateHessian(t, *operands[0]);
-        // Static activations: the largest |x| the layer sees.
-        for (float v : operands[0]->f)
-          t.inputRange = std::max(t.inputRange, std::fabs(v));
+        if (t.inputs)
+          t.inputs->add(operands[0]->f.data(), operands[0]->f.size());
       };
     if (maxError < 0)
       return module.emitError("tfx-quantize-weights: max-error must be >= 0");
@@ -216,7 +228,7 @@ struct QuantizeWeightsPass
                  << (gptq ? llvm::formatv(", {0} calibration rows", t.rows).str()
                           : std::string())
                  << "\n";
-      if (failed(rewrite(t)))
+      if (failed(rewrite(t, range, *run)))
         return failure();
     }
     for (const std::string &name : sparseKept)
@@ -226,7 +238,10 @@ struct QuantizeWeightsPass
     size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
     run->log() << work.size() - kept << " linears quantized (" << method << ", int"
                << bits << (maxError > 0 ? ", mixed precision" : "")
-               << (staticActivations    ? ", int8 activations, calibrated ranges"
+               << (staticActivations    ? llvm::formatv(", {0} activations, {1} ranges",
+                                                     symmetric ? "int8" : "uint8 asymmetric",
+                                                     std::string(rangeMethod))
+                                           .str()
                    : dynamicActivations ? ", int8 activations per row"
                                         : "")
                << ")\n";
@@ -356,7 +371,15 @@ struct QuantizeWeightsPass
     t.rows += count;
   }
 
-  LogicalResult rewrite(Target &t) {
+  /// `!quant.uniform<i8<-127:127>:f32, s>` or `!quant.uniform<u8:f32, s:z>`.
+  quant::UniformQuantizedType staticType(const ActivationQuant &q) {
+    MLIRContext *ctx = &getContext();
+    return quant::UniformQuantizedType::get(
+        q.qmin < 0 ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),
+        Float32Type::get(ctx), q.scale, q.zeroPoint, q.qmin, q.qmax);
+  }
+
+  LogicalResult rewrite(Target &t, RangeMethod range, CompressionRun &run) {
     LinearOp linear = t.linear;
     // Before the sparse op that reads the values, or before the linear.
     OpBuilder b(t.sparse ? t.sparse.getOperation() : linear.getOperation());
@@ -387,12 +410,23 @@ struct QuantizeWeightsPass
     // multiplies float activations, so 2:4 linears stay weight-only).
     if (activations != "none" && !t.sparse) {
       OpBuilder at(linear);
-      // A layer whose calibration inputs were all zero keeps a dynamic scale.
-      FloatAttr range = activations == "static" && t.inputRange > 0
-                            ? at.getF32FloatAttr(t.inputRange)
-                            : FloatAttr();
+      TypeAttr type;
+      if (t.inputs) {
+        auto fixed = chooseActivationQuant(*t.inputs, range, symmetric, percentile);
+        if (fixed) {
+          type = TypeAttr::get(staticType(*fixed));
+          run.log() << llvm::formatv("  '{0}' input: scale {1:e4}, zero point {2} (seen "
+                                     "[{3:g4}, {4:g4}])\n",
+                                     t.name, fixed->scale, fixed->zeroPoint, t.inputs->min(),
+                                     t.inputs->max());
+        } else {
+          // A layer whose calibration inputs were all zero stays dynamic.
+          run.log() << "  '" << t.name << "' input: " << llvm::toString(fixed.takeError())
+                    << "; quantized per row at run time\n";
+        }
+      }
       auto xq = QuantizeActivationsOp::create(at, loc, linear.getInput(),
-                                              at.getI64IntegerAttr(8), range);
+                                              at.getI64IntegerAttr(8), type);
       linear.getInputMutable().assign(xq.getResult());
     }
     return success();

@@ -27,7 +27,9 @@
 // (WeightLayout::PanelsNKQuads); vpdpbusd adds four u8 x s8 products per
 // lane into int32 accumulators. The +128 shift adds 128 x (the column's
 // weight sum), which is subtracted before the sums are converted and scaled
-// by (row scale x channel scale) - what int8 GEMM libraries do on x86.
+// by (row scale x channel scale) - what int8 GEMM libraries do on x86. A
+// static quantization (one scale, a !quant.uniform type) stores unsigned
+// bytes as they are and subtracts (zero point [+ 128 if signed]) x the sum.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,7 +75,7 @@ struct GemmPlan {
   /// and `correction` holds 128 x the column sums of the integer weights.
   bool int8 = false;
   WeightRef correction;
-  std::optional<APFloat> range; ///< a static activation range
+  std::optional<ActivationQuant> fixed; ///< a static activation quantization
 
   WeightLayout layout = WeightLayout::PanelsNK;
   Value bias; ///< [N] or null
@@ -154,12 +156,15 @@ static LogicalResult planInt8(FuncLowering &fl, GemmPlan &plan) {
     llvm::consumeError(q.takeError());
     return success();
   }
+  plan.fixed = staticActivationQuant(qa);
+  // The unsigned bytes are the integers plus this offset.
+  int64_t offset = unsignedShift(plan.fixed) + (plan.fixed ? plan.fixed->zeroPoint : 0);
   Tensor correction = Tensor::ints({plan.n, 1}, 0, DType::I32);
   for (int64_t j = 0; j < plan.n; ++j) {
     int64_t sum = 0;
     for (int64_t k = 0; k < plan.k; ++k)
       sum += q->i[j * plan.k + k];
-    correction.i[j] = 128 * sum;
+    correction.i[j] = offset * sum;
   }
   auto type = RankedTensorType::get({plan.n, 1}, IntegerType::get(elements.getContext(), 32));
   auto attr = createResourceWeight(type, correction, "int8_column_sums");
@@ -169,7 +174,6 @@ static LogicalResult planInt8(FuncLowering &fl, GemmPlan &plan) {
   }
   plan.correction = WeightRef{*attr, false, type};
   plan.lhs = qa.getInput();
-  plan.range = qa.getRange();
   plan.int8 = true;
   return success();
 }
@@ -264,7 +268,7 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
     packed = fl.weightTensor(loc, quant->q, WeightLayout::PanelsNKQuads, nr);
     scales = fl.weightTensor(loc, quant->scales, WeightLayout::PanelsNK, nr);
     correction = fl.weightTensor(loc, plan->correction, WeightLayout::PanelsNK, nr);
-    std::tie(quads, rowScales) = quantizeRowsToQuads(b, loc, lhs, plan->range);
+    std::tie(quads, rowScales) = quantizeRowsToQuads(b, loc, lhs, plan->fixed);
   } else if (quant) {
     packed = fl.weightTensor(loc, quant->q,
                              quant->bits == 4 ? WeightLayout::PanelsNKNibbles
@@ -422,7 +426,7 @@ FailureOr<Value> mlir::tfx::lowerLinearKernel(FuncLowering &fl, OpBuilder &b,
         Value value = kLoop.getResult(r * vectors + v);
         Value col = arith::AddIOp::create(b, loc, col0, indexConstant(b, loc, v * vw));
         if (plan->int8) {
-          // (sum - 128 x column sum) x row scale x channel scale (+ bias).
+          // (sum - offset x column sum) x row scale x channel scale (+ bias).
           Value v0 = indexConstant(b, loc, v * vw), zero = indexConstant(b, loc, 0);
           Value exact = arith::SubIOp::create(
               b, loc, value, readVector(b, loc, correction, {block, zero, v0}, vw));

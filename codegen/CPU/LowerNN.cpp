@@ -398,22 +398,41 @@ static Value quantizeElement(OpBuilder &b, Location loc, Value x, Value amax,
       limit);
 }
 
-/// The amax of each row: measured, or the static range.
-static Value rowRange(OpBuilder &b, Location loc, Value x, std::optional<APFloat> range) {
-  if (!range)
-    return rowAbsMax(b, loc, x);
-  auto type = cast<RankedTensorType>(x.getType());
-  return filledTensor(b, loc, type.getShape().drop_back(), type.getElementType(),
-                      range->convertToDouble());
+std::optional<ActivationQuant> mlir::tfx::staticActivationQuant(QuantizeActivationsOp op) {
+  quant::UniformQuantizedType type = op.getStaticType();
+  if (!type)
+    return std::nullopt;
+  return ActivationQuant{(float)type.getScale(), type.getZeroPoint(),
+                         type.getStorageTypeMin(), type.getStorageTypeMax()};
+}
+
+/// clamp(round_even(x * (1 / scale)) + zero point, qmin, qmax), in the
+/// element type of x: the stored integer of a static quantization.
+static Value quantizeStatic(OpBuilder &b, Location loc, Value x, const ActivationQuant &fixed) {
+  Type t = x.getType();
+  Value scaled = arith::MulFOp::create(b, loc, x, constantOf(b, loc, t, 1.0f / fixed.scale));
+  Value q = arith::AddFOp::create(b, loc, math::RoundEvenOp::create(b, loc, scaled),
+                                  constantOf(b, loc, t, (double)fixed.zeroPoint));
+  return arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, q, constantOf(b, loc, t, (double)fixed.qmin)),
+      constantOf(b, loc, t, (double)fixed.qmax));
 }
 
 static FailureOr<Value> lowerQuantizeActivations(OpBuilder &b, QuantizeActivationsOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
-  if (!cast<RankedTensorType>(x.getType()).getElementType().isF32())
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!type.getElementType().isF32())
     return op.emitError("quantize_activations: the CPU lowering needs f32");
+  if (std::optional<ActivationQuant> fixed = staticActivationQuant(op))
+    return buildElementwise(b, loc, type, x, [&](OpBuilder &nb, Location l, ValueRange a) {
+      Type t = a[0].getType();
+      Value q = quantizeStatic(nb, l, a[0], *fixed);
+      Value centred = arith::SubFOp::create(nb, l, q, constantOf(nb, l, t, (double)fixed->zeroPoint));
+      return (Value)arith::MulFOp::create(nb, l, centred, constantOf(nb, l, t, fixed->scale));
+    });
   double qmax = (double)((1 << (op.getBits() - 1)) - 1);
-  Value amax = rowRange(b, loc, x, op.getRange());
+  Value amax = rowAbsMax(b, loc, x);
   return normalizeRows(b, loc, x, amax, {}, [&](OpBuilder &nb, Location l, ValueRange a) {
     Value q = quantizeElement(nb, l, a[0], a[1], qmax);
     Value scale = arith::DivFOp::create(nb, l, a[1], constantOf(nb, l, a[1].getType(), qmax));
@@ -421,14 +440,16 @@ static FailureOr<Value> lowerQuantizeActivations(OpBuilder &b, QuantizeActivatio
   });
 }
 
-std::pair<Value, Value> mlir::tfx::quantizeRowsToQuads(OpBuilder &b, Location loc,
-                                                       Value x,
-                                                       std::optional<APFloat> range) {
+std::pair<Value, Value>
+mlir::tfx::quantizeRowsToQuads(OpBuilder &b, Location loc, Value x,
+                               const std::optional<ActivationQuant> &fixed) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(x.getType());
   int64_t m = type.getDimSize(0), k = type.getDimSize(1), quads = k / 4;
-  Value amax = rowRange(b, loc, x, range);
-  Type i32 = b.getI32Type();
+  Type f32 = type.getElementType(), i32 = b.getI32Type();
+  // Dynamic: the amax of each row; static: one scale for all.
+  Value amax = fixed ? filledTensor(b, loc, {m}, f32, 0.0) : rowAbsMax(b, loc, x);
+  int64_t shift = unsignedShift(fixed);
   AffineExpr dm, dq, di;
   bindDims(ctx, dm, dq, di);
   Value grouped = reshapeTo(b, loc, x, {m, quads, 4});
@@ -443,16 +464,20 @@ std::pair<Value, Value> mlir::tfx::quantizeRowsToQuads(OpBuilder &b, Location lo
           b, loc, TypeRange{init.getType()}, ValueRange{grouped, amax}, ValueRange{init},
           maps, iterators,
           [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value q = arith::FPToSIOp::create(nb, l, i32, quantizeElement(nb, l, a[0], a[1], 127));
-            // The unsigned byte q + 128, at byte i of the lane.
-            Value byte = arith::AddIOp::create(nb, l, q, arith::ConstantIntOp::create(nb, l, i32, 128));
+            Value q = fixed ? quantizeStatic(nb, l, a[0], *fixed)
+                            : quantizeElement(nb, l, a[0], a[1], 127);
+            // The unsigned byte, at byte i of the lane.
+            Value byte = arith::AddIOp::create(nb, l, arith::FPToSIOp::create(nb, l, i32, q),
+                                               arith::ConstantIntOp::create(nb, l, i32, shift));
             Value i = arith::IndexCastOp::create(nb, l, i32, linalg::IndexOp::create(nb, l, 2));
-            Value shift = arith::MulIOp::create(nb, l, i, arith::ConstantIntOp::create(nb, l, i32, 8));
+            Value bits = arith::MulIOp::create(nb, l, i, arith::ConstantIntOp::create(nb, l, i32, 8));
             linalg::YieldOp::create(
                 nb, l, ValueRange{arith::OrIOp::create(nb, l, a[2],
-                                                       arith::ShLIOp::create(nb, l, byte, shift))});
+                                                       arith::ShLIOp::create(nb, l, byte, bits))});
           })
           .getResult(0);
+  if (fixed)
+    return {packed, filledTensor(b, loc, {m}, f32, fixed->scale)};
   Value scales = buildElementwise(
       b, loc, cast<RankedTensorType>(amax.getType()), amax,
       [](OpBuilder &nb, Location l, ValueRange a) {

@@ -11,6 +11,7 @@
 #include "WeightPlan.h"
 
 #include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/Quantize.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -101,13 +102,22 @@ FailureOr<Value> lowerNormKernel(FuncLowering &fl, OpBuilder &b, Operation *op);
 /// nonzero (SparseLinear.cpp).
 FailureOr<Value> lowerSparseLinearKernel(FuncLowering &fl, OpBuilder &b,
                                          LinearOp op);
+/// The static scale and zero point of a tfx.quantize_activations, or
+/// nullopt for the dynamic (per-row) form.
+std::optional<ActivationQuant> staticActivationQuant(QuantizeActivationsOp op);
+/// What vpdpbusd's unsigned operand is offset by: the stored integer plus
+/// 128 for signed storage (dynamic and symmetric), as is for unsigned; the
+/// int32 sums then carry (this + zero point) x the weight column sum.
+inline int64_t unsignedShift(const std::optional<ActivationQuant> &fixed) {
+  return !fixed || fixed->qmin < 0 ? 128 : 0;
+}
 /// Rows of an f32 [M, K] (K % 4 == 0) quantized as tfx.quantize_activations
-/// does (int8, scale amax / 127 per row), as the unsigned bytes q + 128
-/// four to an i32 ([M, K/4], byte i of lane kq holds channel 4 kq + i) and
-/// the scales [M]: the unsigned operand of vpdpbusd. `range`: the static
-/// amax of every row.
+/// does (int8 with scale amax / 127 per row, or `fixed`), as unsigned bytes
+/// (the stored integer + unsignedShift(fixed)) four to an i32 ([M, K/4],
+/// byte i of lane kq holds channel 4 kq + i) and the scales [M]: the
+/// unsigned operand of vpdpbusd.
 std::pair<Value, Value> quantizeRowsToQuads(OpBuilder &b, Location loc, Value x,
-                                            std::optional<APFloat> range);
+                                            const std::optional<ActivationQuant> &fixed);
 /// The dense weight of a tfx.sparse_csr / tfx.sparse_2to4 that some user
 /// other than the sparse kernel reads.
 FailureOr<Value> lowerSparseWeight(FuncLowering &fl, OpBuilder &b, Operation *op);

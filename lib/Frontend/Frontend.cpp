@@ -15,7 +15,7 @@ using namespace mlir;
 using namespace mlir::tfx;
 
 void mlir::tfx::registerTfxDialects(DialectRegistry &registry) {
-  registry.insert<TfxDialect, arith::ArithDialect, func::FuncDialect>();
+  registry.insert<TfxDialect, arith::ArithDialect, func::FuncDialect, quant::QuantDialect>();
 }
 
 OwningOpRef<ModuleOp> mlir::tfx::importModel(llvm::StringRef path, MLIRContext &ctx,

@@ -11,6 +11,7 @@
 
 #include "Kernels.h"
 #include "tfx/Dialect/Tfx.h"
+#include "tfx/Support/Quantize.h"
 #include "tfx/Support/ResourceWeights.h"
 
 #include "mlir/IR/AsmState.h"
@@ -185,8 +186,12 @@ static llvm::Expected<Tensor> dispatch(Operation *op, const Args &args,
         return k::dequantize(args[0], args[1], (int64_t)o.getGroupSize());
       })
       .Case([&](QuantizeActivationsOp o) {
-        return k::quantizeActivations(args[0], (int64_t)o.getBits(),
-                                      o.getRange() ? o.getRange()->convertToFloat() : 0.0f);
+        quant::UniformQuantizedType type = o.getStaticType();
+        if (!type)
+          return k::quantizeActivations(args[0], (int64_t)o.getBits());
+        ActivationQuant fixed{(float)type.getScale(), type.getZeroPoint(),
+                              type.getStorageTypeMin(), type.getStorageTypeMax()};
+        return k::quantizeActivations(args[0], (int64_t)o.getBits(), &fixed);
       })
       .Case([&](SparseCsrOp o) {
         auto shape = cast<RankedTensorType>(o.getType()).getShape();

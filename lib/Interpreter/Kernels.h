@@ -11,6 +11,7 @@
 #ifndef TFX_LIB_INTERPRETER_KERNELS_H
 #define TFX_LIB_INTERPRETER_KERNELS_H
 
+#include "tfx/Support/Quantize.h"
 #include "tfx/Support/Tensor.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLExtras.h"
@@ -118,10 +119,10 @@ llvm::Expected<Tensor> embedding(const Tensor &ids, const Tensor &table);
 llvm::Expected<Tensor> dequantize(const Tensor &q, const Tensor &scales,
                                   int64_t groupSize);
 /// tfx.quantize_activations: each row rounded to `bits`-bit integers times
-/// its scale amax / qmax, in f32.
-/// `range` > 0: static, that amax for every row.
+/// its scale amax / qmax, in f32; with `fixed`, every element rounded with
+/// that static scale and zero point.
 llvm::Expected<Tensor> quantizeActivations(const Tensor &x, int64_t bits,
-                                           float range = 0);
+                                           const ActivationQuant *fixed = nullptr);
 /// The dense [out, in] weight of CSR storage (tfx.sparse_csr); checks that
 /// the offsets and columns describe one.
 llvm::Expected<Tensor> sparseCsr(const Tensor &values, const Tensor &columns,

@@ -47,19 +47,24 @@ llvm::Expected<Tensor> kernels::dequantize(const Tensor &q, const Tensor &scales
 }
 
 llvm::Expected<Tensor> kernels::quantizeActivations(const Tensor &x, int64_t bits,
-                                                    float range) {
+                                                    const ActivationQuant *fixed) {
   if (auto err = expectFloat(x, "quantize_activations input"))
     return err;
   if (x.rank() < 1 || bits < 2 || bits > 8)
     return kernelError("quantize_activations needs rank >= 1 and 2..8 bits");
   Tensor out = x;
+  if (fixed) {
+    for (float &v : out.f)
+      v = fixed->roundTrip(v);
+    return out;
+  }
   int64_t cols = x.shape.back(), rows = cols ? x.numElements() / cols : 0;
   // f32 throughout, as the generated code computes it.
   float qmax = (float)((1 << (bits - 1)) - 1);
   for (int64_t r = 0; r < rows; ++r) {
     float *row = out.f.data() + r * cols;
-    float amax = range;
-    for (int64_t c = 0; c < cols && range <= 0; ++c)
+    float amax = 0;
+    for (int64_t c = 0; c < cols; ++c)
       amax = std::max(amax, std::fabs(row[c]));
     float inv = amax > 0 ? qmax / amax : 0.0f, scale = amax / qmax;
     for (int64_t c = 0; c < cols; ++c) {

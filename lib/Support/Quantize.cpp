@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 using namespace mlir::tfx;
 
@@ -227,4 +228,116 @@ llvm::Expected<QuantizedWeight> mlir::tfx::quantizeGPTQ(const Tensor &w,
     }
   }
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Static activation ranges
+//===----------------------------------------------------------------------===//
+
+float ActivationQuant::roundTrip(float x) const {
+  float inv = 1.0f / scale;
+  float q = std::nearbyint(x * inv) + (float)zeroPoint;
+  q = std::min(std::max(q, (float)qmin), (float)qmax);
+  return (q - (float)zeroPoint) * scale;
+}
+
+void ActivationStats::add(const float *values, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float v = values[i];
+    if (count == 0) {
+      lo = hi = v;
+    } else {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    ++count;
+    if (kept.size() < capacity) {
+      kept.push_back(v);
+      continue;
+    }
+    // Algorithm R: the i-th value replaces a kept one with probability
+    // capacity / i (xorshift64, so that runs are reproducible).
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    uint64_t slot = state % count;
+    if (slot < capacity)
+      kept[slot] = v;
+  }
+}
+
+/// The quantization of [lo, hi] (lo <= 0 <= hi, not both 0).
+static ActivationQuant fromRange(double lo, double hi, bool symmetric) {
+  ActivationQuant q;
+  if (symmetric) {
+    double amax = std::max(-lo, hi);
+    q.scale = (float)(amax / 127.0);
+    q.qmin = -127;
+    q.qmax = 127;
+    return q;
+  }
+  q.scale = (float)((hi - lo) / 255.0);
+  q.qmin = 0;
+  q.qmax = 255;
+  q.zeroPoint = std::min<int64_t>(255, std::max<int64_t>(0, std::llround(-lo / q.scale)));
+  return q;
+}
+
+/// The value at fraction `p` of the sorted sample (nearest rank).
+static double quantile(std::vector<float> values, double p) {
+  size_t index = std::min(values.size() - 1, (size_t)(p * (double)(values.size() - 1) + 0.5));
+  std::nth_element(values.begin(), values.begin() + index, values.end());
+  return values[index];
+}
+
+llvm::Expected<ActivationQuant> mlir::tfx::chooseActivationQuant(const ActivationStats &stats,
+                                                                 RangeMethod method,
+                                                                 bool symmetric,
+                                                                 double percentile) {
+  if (stats.seen() == 0)
+    return quantizeError("no calibration values reached this tensor");
+  double lo = std::min(0.0f, stats.min()), hi = std::max(0.0f, stats.max());
+  if (lo == 0 && hi == 0)
+    return quantizeError("every calibration value of this tensor is 0");
+  const std::vector<float> &sample = stats.sample();
+  if (method == RangeMethod::Percentile) {
+    if (!(percentile > 50 && percentile <= 100))
+      return quantizeError("percentile must be in (50, 100], got " + std::to_string(percentile));
+    double p = percentile / 100.0;
+    if (symmetric) {
+      std::vector<float> magnitudes(sample.size());
+      for (size_t i = 0; i < sample.size(); ++i)
+        magnitudes[i] = std::fabs(sample[i]);
+      double amax = quantile(std::move(magnitudes), p);
+      if (amax > 0)
+        lo = -amax, hi = amax;
+    } else {
+      double plo = std::min(0.0, quantile(sample, 1 - p));
+      double phi = std::max(0.0, quantile(sample, p));
+      if (phi > plo)
+        lo = plo, hi = phi;
+    }
+  } else if (method == RangeMethod::MSE) {
+    // Shrink the range towards 0 by a common factor and keep the factor
+    // whose round trip errs least on the sample (clipping against rounding).
+    double best = INFINITY, bestFactor = 1;
+    for (int step = 0; step < 96; ++step) {
+      double factor = 1.0 - step / 100.0;
+      ActivationQuant q = fromRange(lo * factor, hi * factor, symmetric);
+      if (!(q.scale > 0))
+        continue;
+      double error = 0;
+      for (float v : sample) {
+        double d = (double)q.roundTrip(v) - v;
+        error += d * d;
+      }
+      if (error < best) {
+        best = error;
+        bestFactor = factor;
+      }
+    }
+    lo *= bestFactor;
+    hi *= bestFactor;
+  }
+  return fromRange(lo, hi, symmetric);
 }

@@ -3,7 +3,8 @@
 // Exact round trips of weights already on the grid, group scales, the int4
 // range, the Cholesky factor, and GPTQ's promise: on correlated inputs its
 // layer output error is below round-to-nearest's, and with an identity
-// Hessian it rounds like round-to-nearest.
+// Hessian it rounds like round-to-nearest. Static activation ranges: the
+// min/max, percentile and MSE choices, symmetric and asymmetric.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,6 +200,127 @@ TEST(Quantize, GptqWithIdentityHessianIsRoundToNearest) {
   ASSERT_TRUE(rtn && gptq);
   EXPECT_EQ(rtn->q, gptq->q);
   EXPECT_EQ(rtn->scales, gptq->scales);
+}
+
+//===----------------------------------------------------------------------===//
+// Static activation quantization
+//===----------------------------------------------------------------------===//
+
+/// Mostly small positive values with a few large ones, like the input of a
+/// second FFN linear after GELU (lower bound -0.17).
+ActivationStats geluLike(size_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> values(count);
+  for (float &v : values) {
+    float x = normal(rng);
+    v = 0.5f * x * (1 + std::erf(x / std::sqrt(2.0f)));
+  }
+  values[7] = 9.0f; // an outlier
+  ActivationStats stats;
+  stats.add(values.data(), values.size());
+  return stats;
+}
+
+double sampleError(const ActivationStats &stats, const ActivationQuant &q) {
+  double error = 0;
+  for (float v : stats.sample())
+    error += std::pow((double)q.roundTrip(v) - v, 2);
+  return error;
+}
+
+TEST(ActivationQuant, MinMaxSymmetricCoversTheLargestMagnitude) {
+  ActivationStats stats;
+  std::vector<float> values = {-3.0f, 0.5f, 1.25f, 2.0f};
+  stats.add(values.data(), values.size());
+  auto q = chooseActivationQuant(stats, RangeMethod::MinMax, /*symmetric=*/true);
+  ASSERT_TRUE((bool)q);
+  EXPECT_FLOAT_EQ(q->scale, 3.0f / 127);
+  EXPECT_EQ(q->zeroPoint, 0);
+  EXPECT_EQ(q->qmin, -127);
+  EXPECT_EQ(q->qmax, 127);
+  EXPECT_NEAR(q->roundTrip(-3.0f), -3.0f, 1e-6);
+  EXPECT_NEAR(q->roundTrip(5.0f), 3.0f, 1e-6); // clipped
+}
+
+TEST(ActivationQuant, AsymmetricSpendsTheLevelsOnTheRange) {
+  ActivationStats stats = geluLike(20000, 1);
+  auto sym = chooseActivationQuant(stats, RangeMethod::MinMax, true);
+  auto asym = chooseActivationQuant(stats, RangeMethod::MinMax, false);
+  ASSERT_TRUE(sym && asym);
+  EXPECT_EQ(asym->qmin, 0);
+  EXPECT_EQ(asym->qmax, 255);
+  // [-0.17, 9] in 255 steps: the zero point sits near the bottom and the
+  // step is about half the symmetric one.
+  EXPECT_GT(asym->zeroPoint, 0);
+  EXPECT_LT(asym->zeroPoint, 10);
+  EXPECT_LT(asym->scale, 0.6 * sym->scale);
+  EXPECT_EQ(asym->roundTrip(0.0f), 0.0f); // zero stays exact
+  EXPECT_NEAR(asym->roundTrip(stats.max()), stats.max(), asym->scale);
+  EXPECT_NEAR(asym->roundTrip(stats.min()), stats.min(), asym->scale);
+  EXPECT_LT(sampleError(stats, *asym), 0.5 * sampleError(stats, *sym));
+}
+
+TEST(ActivationQuant, PercentileClipsTheOutlier) {
+  ActivationStats stats = geluLike(20000, 2);
+  auto minmax = chooseActivationQuant(stats, RangeMethod::MinMax, true);
+  auto all = chooseActivationQuant(stats, RangeMethod::Percentile, true, 100.0);
+  auto p999 = chooseActivationQuant(stats, RangeMethod::Percentile, true, 99.9);
+  ASSERT_TRUE(minmax && all && p999);
+  EXPECT_FLOAT_EQ(all->scale, minmax->scale);
+  // The 99.9th percentile of |x| for this distribution is about 3.1.
+  EXPECT_LT(p999->scale * 127, 4.0f);
+  EXPECT_GT(p999->scale * 127, 2.5f);
+  auto bad = chooseActivationQuant(stats, RangeMethod::Percentile, true, 40.0);
+  ASSERT_FALSE((bool)bad);
+  EXPECT_EQ(llvm::toString(bad.takeError()), "percentile must be in (50, 100], got 40.000000");
+}
+
+TEST(ActivationQuant, MseNeverErrsMoreThanMinMax) {
+  for (bool symmetric : {true, false}) {
+    ActivationStats stats = geluLike(20000, 3);
+    auto minmax = chooseActivationQuant(stats, RangeMethod::MinMax, symmetric);
+    auto mse = chooseActivationQuant(stats, RangeMethod::MSE, symmetric);
+    ASSERT_TRUE(minmax && mse);
+    EXPECT_LE(sampleError(stats, *mse), sampleError(stats, *minmax)) << symmetric;
+    EXPECT_LT(mse->scale, minmax->scale) << symmetric; // the outlier is clipped
+  }
+}
+
+TEST(ActivationQuant, RefusesEmptyAndZeroTensors) {
+  ActivationStats empty;
+  auto e = chooseActivationQuant(empty, RangeMethod::MinMax, true);
+  ASSERT_FALSE((bool)e);
+  EXPECT_EQ(llvm::toString(e.takeError()), "no calibration values reached this tensor");
+  ActivationStats zeros;
+  std::vector<float> values(64, 0.0f);
+  zeros.add(values.data(), values.size());
+  auto z = chooseActivationQuant(zeros, RangeMethod::MSE, false);
+  ASSERT_FALSE((bool)z);
+  EXPECT_EQ(llvm::toString(z.takeError()), "every calibration value of this tensor is 0");
+}
+
+TEST(ActivationQuant, ReservoirIsBoundedExactAtTheEndsAndReproducible) {
+  std::vector<float> values(5000);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = (float)i - 1000;
+  ActivationStats a(256), b(256);
+  for (size_t i = 0; i < values.size(); i += 100) {
+    a.add(values.data() + i, 100);
+    b.add(values.data() + i, 100);
+  }
+  EXPECT_EQ(a.seen(), 5000u);
+  EXPECT_EQ(a.sample().size(), 256u);
+  EXPECT_EQ(a.min(), -1000.0f);
+  EXPECT_EQ(a.max(), 3999.0f);
+  EXPECT_EQ(a.sample(), b.sample());
+  // A uniform sample: its mean is near the data's (1499.5; sd of the mean
+  // of 256 draws is about 90).
+  double mean = 0;
+  for (float v : a.sample())
+    mean += v;
+  mean /= 256;
+  EXPECT_NEAR(mean, 1499.5, 400);
 }
 
 } // namespace

@@ -63,6 +63,52 @@ llvm::Expected<QuantizedWeight> quantizeGPTQ(const Tensor &w,
 /// pivot is not positive.
 bool choleskyInPlace(std::vector<double> &a, int64_t n);
 
+/// Static (per-tensor) quantization of activations: the numbers of a
+/// `!quant.uniform` type. x ~ (clamp(round(x / scale) + zeroPoint, qmin,
+/// qmax) - zeroPoint) * scale.
+struct ActivationQuant {
+  float scale = 1;
+  int64_t zeroPoint = 0, qmin = -127, qmax = 127;
+  /// x quantized and back, in f32 as the generated code computes it
+  /// (multiplying by 1 / scale rounded to f32).
+  float roundTrip(float x) const;
+};
+
+/// How a calibrated activation range is chosen from what the layer saw.
+enum class RangeMethod {
+  MinMax,     ///< the extremes
+  Percentile, ///< the given percentile of |x| (symmetric) or of x at both ends
+  MSE,        ///< the clipping with the least mean squared rounding error
+};
+
+/// The values a calibration run saw at one tensor: exact extremes and a
+/// uniform sample (reservoir sampling, deterministic) for percentiles and
+/// the MSE search.
+class ActivationStats {
+public:
+  explicit ActivationStats(size_t capacity = 1 << 17) : capacity(capacity) {}
+  void add(const float *values, size_t count);
+  float min() const { return lo; }
+  float max() const { return hi; }
+  size_t seen() const { return count; }
+  const std::vector<float> &sample() const { return kept; }
+
+private:
+  size_t capacity, count = 0;
+  float lo = 0, hi = 0;
+  std::vector<float> kept;
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+};
+
+/// The 8-bit static quantization for `stats`: symmetric (int8 in
+/// [-127, 127], zero point 0) or asymmetric (uint8 in [0, 255] with a zero
+/// point; the range always contains 0 so that zero padding stays exact).
+/// `percentile` is in (50, 100] for RangeMethod::Percentile. Fails when the
+/// tensor was never seen or was all zeros.
+llvm::Expected<ActivationQuant> chooseActivationQuant(const ActivationStats &stats,
+                                                      RangeMethod method, bool symmetric,
+                                                      double percentile = 99.99);
+
 } // namespace mlir::tfx
 
 #endif // TFX_SUPPORT_QUANTIZE_H

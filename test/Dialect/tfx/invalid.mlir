@@ -341,8 +341,32 @@ func.func @quantize_activations_bits(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
-func.func @quantize_activations_range(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
-  // expected-error @+1 {{range must be a positive finite number}}
-  %y = tfx.quantize_activations %x {range = -1.0 : f32} : tensor<2x8xf32>
+func.func @quantize_activations_not_quant(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{quant_type must be a !quant.uniform per-tensor type, got 'f32'}}
+  %y = tfx.quantize_activations %x {quant_type = f32} : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @quantize_activations_per_axis(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{quant_type must be a !quant.uniform per-tensor type}}
+  %y = tfx.quantize_activations %x {quant_type = !quant.uniform<i8:f32:1, {0.1, 0.2}>} : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @quantize_activations_expressed(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{quant_type must express f32, got 'f16'}}
+  %y = tfx.quantize_activations %x {quant_type = !quant.uniform<i8:f16, 0.1>} : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @quantize_activations_width(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{quant_type stores 4-bit integers but bits is 8}}
+  %y = tfx.quantize_activations %x {quant_type = !quant.uniform<i4:f32, 0.1>} : tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }

@@ -79,3 +79,13 @@ func.func @w8a8(%x: tensor<2x128xf32>, %q: tensor<64x128xi8>, %s: tensor<64x1xf3
   %y = tfx.linear %xq, %w : (tensor<2x128xf32>, tensor<64x128xf32>) -> tensor<2x64xf32>
   return %y : tensor<2x64xf32>
 }
+
+// Static activation quantization: symmetric int8 and asymmetric uint8.
+// CHECK-LABEL: func.func @w8a8_static
+// CHECK: tfx.quantize_activations %{{.*}} {quant_type = !quant.uniform<i8<-127:127>:f32, 2.500000e-02>} : tensor<2x128xf32>
+// CHECK: tfx.quantize_activations %{{.*}} {quant_type = !quant.uniform<u8:f32, 1.250000e-02:113>} : tensor<2x128xf32>
+func.func @w8a8_static(%x: tensor<2x128xf32>) -> (tensor<2x128xf32>, tensor<2x128xf32>) {
+  %a = tfx.quantize_activations %x {quant_type = !quant.uniform<i8<-127:127>:f32, 0.025>} : tensor<2x128xf32>
+  %b = tfx.quantize_activations %x {quant_type = !quant.uniform<u8:f32, 0.0125:113>} : tensor<2x128xf32>
+  return %a, %b : tensor<2x128xf32>, tensor<2x128xf32>
+}
