@@ -24,47 +24,68 @@ llvm::Expected<std::string>
 mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibration) {
   auto bad = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "unknown quantization scheme '" + scheme +
-                                       "': " + why +
-                                       " (w8, w8a8, w8-g128, w4-g128, w4-g32-gptq, ...)");
+                                   "unknown quantization scheme '" + scheme + "': " + why +
+                                       " (w8, w8a8, w8a8-static-asym-mse, w8a8-sq0.5, "
+                                       "w8-g128, w4-g128, w4-g32-gptq, ...)");
   };
   llvm::SmallVector<llvm::StringRef> parts;
   scheme.split(parts, '-');
-  // w8a8[-static][-gptq]: int8 weights per output channel and int8
-  // activations, quantized per row at run time or (static) with one
-  // calibrated range per layer.
-  bool dynamic = parts[0] == "w8a8";
-  bool calibrated = dynamic && parts.size() > 1 && parts[1] == "static";
-  if (dynamic)
+  // w8a8: int8 weights per output channel and int8 activations, quantized
+  // per row at run time or (static) with one calibrated !quant.uniform type
+  // per layer input: asym (uint8 with a zero point), mse or pct<P> (how
+  // the range is chosen), sq[<alpha>] (SmoothQuant before quantizing).
+  bool w8a8 = parts[0] == "w8a8";
+  if (w8a8)
     parts[0] = "w8";
-  if (calibrated)
-    parts.erase(parts.begin() + 1);
   int64_t bits = parts[0] == "w8" ? 8 : parts[0] == "w4" ? 4 : 0;
   if (!bits)
     return bad("it must start with w8 or w4");
   int64_t group = bits == 8 ? 0 : 128;
-  bool gptq = false;
+  bool gptq = false, calibrated = false, asymmetric = false;
+  std::string range, smooth;
+  auto numberAfter = [](llvm::StringRef text, llvm::StringRef prefix,
+                        double &value) {
+    return text.consume_front(prefix) && !text.empty() && !text.getAsDouble(value);
+  };
   for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
+    double value = 0;
     if (part == "gptq" && !gptq) {
       gptq = true;
-    } else if (!dynamic && part.consume_front("g") && !part.getAsInteger(10, group) &&
+    } else if (w8a8 && part == "static" && !calibrated) {
+      calibrated = true;
+    } else if (w8a8 && part == "asym" && !asymmetric) {
+      asymmetric = true;
+    } else if (w8a8 && part == "mse" && range.empty()) {
+      range = " range-method=mse";
+    } else if (w8a8 && range.empty() && numberAfter(part, "pct", value)) {
+      range = " range-method=percentile percentile=" + part.drop_front(3).str();
+    } else if (w8a8 && part == "sq" && smooth.empty()) {
+      smooth = "tfx-smooth-quant{alpha=0.5";
+    } else if (w8a8 && smooth.empty() && numberAfter(part, "sq", value)) {
+      smooth = "tfx-smooth-quant{alpha=" + part.drop_front(2).str();
+    } else if (!w8a8 && part.consume_front("g") && !part.getAsInteger(10, group) &&
                group > 0) {
       continue;
     } else {
-      return bad("'" + part + "' is neither g<N> nor gptq");
+      return bad("'" + part + "' is not " +
+                 (w8a8 ? "static, asym, mse, pct<P>, sq[<alpha>] or gptq"
+                       : "g<N> or gptq"));
     }
   }
-  if ((gptq || calibrated) && calibration.empty())
+  if ((asymmetric || !range.empty()) && !calibrated)
+    return bad("asym, mse and pct<P> choose static ranges: add -static");
+  if ((gptq || calibrated || !smooth.empty()) && calibration.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "quantization scheme '" + scheme + "' needs --calibration (" +
-                                       (gptq ? "GPTQ" : "activation ranges") + ")");
-  std::string pipeline = "tfx-quantize-weights{bits=" + std::to_string(bits) +
-                         " group-size=" + std::to_string(group) +
-                         (gptq ? " method=gptq" : "") +
-                         (calibrated ? " activations=static"
-                          : dynamic  ? " activations=dynamic"
-                                     : "");
-  if (!calibration.empty())
-    pipeline += " calibration=" + calibration.str();
-  return pipeline + "}";
+                                       (gptq ? "GPTQ" : !smooth.empty() ? "SmoothQuant" : "activation ranges") + ")");
+  std::string calibrationOption =
+      calibration.empty() ? "" : " calibration=" + calibration.str();
+  std::string pipeline;
+  if (!smooth.empty())
+    pipeline = smooth + calibrationOption + "},";
+  pipeline += "tfx-quantize-weights{bits=" + std::to_string(bits) +
+              " group-size=" + std::to_string(group) + (gptq ? " method=gptq" : "") +
+              (calibrated ? " activations=static" : w8a8 ? " activations=dynamic" : "") +
+              (asymmetric ? " symmetric=false" : "") + range;
+  return pipeline + calibrationOption + "}";
 }

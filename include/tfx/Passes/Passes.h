@@ -20,7 +20,11 @@ void registerTfxPipelines();
 /// The pass pipeline of a quantization scheme named as on tfx-compile's
 /// command line: `w8` or `w4`, then optionally `-g<N>` (input channels per
 /// scale; w8 defaults to one scale per output channel, w4 to groups of
-/// 128) and `-gptq` (needs `calibration`). E.g. `w4-g128-gptq`.
+/// 128) and `-gptq` (needs `calibration`). E.g. `w4-g128-gptq`. `w8a8`
+/// quantizes activations too (per row at run time); `-static` fixes one
+/// calibrated scale per layer input, `-asym` makes it uint8 with a zero
+/// point, `-mse` or `-pct<P>` choose the range, and `-sq[<alpha>]` runs
+/// SmoothQuant first. E.g. `w8a8-static-asym-mse-sq0.5`.
 llvm::Expected<std::string> quantizationPipeline(llvm::StringRef scheme,
                                                  llvm::StringRef calibration);
 
