@@ -40,6 +40,8 @@ static bool feedsDequantize(Value value, unsigned operand) {
   });
 }
 
+int64_t mlir::tfx::storedBytes(Type type) { return bytesOf(type); }
+
 ModelCost mlir::tfx::measureModel(ModuleOp module) {
   ModelCost cost;
   llvm::DenseSet<std::pair<Attribute, unsigned>> seen;

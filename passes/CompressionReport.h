@@ -37,6 +37,9 @@ struct ModelCost {
 
 ModelCost measureModel(ModuleOp module);
 
+/// Bytes a tensor of `type` occupies as stored (int4 two to a byte).
+int64_t storedBytes(Type type);
+
 /// Query/key pairs a softmax tfx.attention sees (the padding mask aside):
 /// q_len x kv_len less what causal, window and block layouts hide.
 double visibleAttentionPairs(AttentionOp op);

@@ -5,6 +5,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 
@@ -21,7 +22,8 @@ void mlir::tfx::registerTfxPipelines() {
 }
 
 llvm::Expected<std::string>
-mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibration) {
+mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibration,
+                                double maxError) {
   auto bad = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "unknown quantization scheme '" + scheme + "': " + why +
@@ -74,10 +76,15 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
   }
   if ((asymmetric || !range.empty()) && !calibrated)
     return bad("asym, mse and pct<P> choose static ranges: add -static");
-  if ((gptq || calibrated || !smooth.empty()) && calibration.empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "quantization scheme '" + scheme + "' needs --calibration (" +
-                                       (gptq ? "GPTQ" : !smooth.empty() ? "SmoothQuant" : "activation ranges") + ")");
+  if ((gptq || calibrated || !smooth.empty() || maxError > 0) && calibration.empty())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "quantization scheme '" + scheme + "' needs --calibration (" +
+            (gptq                ? "GPTQ"
+             : !smooth.empty()   ? "SmoothQuant"
+             : calibrated        ? "activation ranges"
+                                 : "the --max-error sensitivity search") +
+            ")");
   std::string calibrationOption =
       calibration.empty() ? "" : " calibration=" + calibration.str();
   std::string pipeline;
@@ -87,5 +94,7 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
               " group-size=" + std::to_string(group) + (gptq ? " method=gptq" : "") +
               (calibrated ? " activations=static" : w8a8 ? " activations=dynamic" : "") +
               (asymmetric ? " symmetric=false" : "") + range;
+  if (maxError > 0)
+    pipeline += " max-error=" + llvm::formatv("{0}", maxError).str();
   return pipeline + calibrationOption + "}";
 }

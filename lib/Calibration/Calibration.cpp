@@ -17,7 +17,7 @@ static llvm::Error makeError(const llvm::Twine &message) {
 static std::string shapeOf(RankedTensorType type) {
   std::string s = "[";
   for (auto [n, d] : llvm::enumerate(type.getShape()))
-    s += (n ? ", " : "") + std::to_string(d);
+    s += (n ? "," : "") + std::to_string(d);
   return s + "]";
 }
 

@@ -15,6 +15,7 @@
 #include "tfx/Codegen/Codegen.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Passes/Passes.h"
+#include "tfx/Passes/Report.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -85,16 +86,39 @@ static cl::opt<std::string>
 static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the linear layers' weights after --passes: w8 (int8 per "
-             "output channel), w8a8 (and int8 activations per row, computed "
-             "at run time), w8a8-static (activation ranges from --calibration), "
-             "w8-g<N>, w4 (int4 in groups of 128), w4-g<N>; "
-             "-gptq for error-compensating rounding (needs --calibration)"),
-    cl::value_desc("SCHEME"));
+             "output channel), w8-g<N>, w4 (int4 in groups of 128), w4-g<N>, "
+             "-gptq for error-compensating rounding; w8a8 (and int8 "
+             "activations per row, computed at run time), "
+             "w8a8-static[-asym][-mse|-pct<P>] (one calibrated range per "
+             "layer input), -sq[<alpha>] (SmoothQuant first). GPTQ, static "
+             "ranges and SmoothQuant need --calibration"),
+    cl::value_desc("SCHEME"), cl::cat(category));
 static cl::opt<std::string> calibrationPath(
     "calibration",
     cl::desc("Calibration inputs for --quantize (.safetensors, tensors "
              "input.<name>); the report measures fidelity on them"),
-    cl::value_desc("FILE"));
+    cl::value_desc("FILE"), cl::cat(category));
+static cl::opt<double> maxError(
+    "max-error",
+    cl::desc("With --quantize: keep the most sensitive linears in higher "
+             "precision (int8 for w4, float for w8 and w8a8) until the "
+             "outputs' relative L2 error on --calibration is at most this"),
+    cl::init(0), cl::cat(category));
+static cl::opt<std::string> reportPath(
+    "report",
+    cl::desc("Write what --quantize/--passes did and what it cost: per-layer "
+             "bits and bytes, the model's size before and after, and the "
+             "fidelity against the float model on --calibration and "
+             "--held-out (Markdown; JSON when FILE ends in .json)"),
+    cl::value_desc("FILE"), cl::cat(category));
+static cl::opt<std::string> heldOutPath(
+    "held-out",
+    cl::desc("Held-out inputs for --report (.safetensors like --calibration, "
+             "never used to compress)"),
+    cl::value_desc("FILE"), cl::cat(category));
+static cl::opt<int64_t> heldOutBatches("held-out-batches",
+                                       cl::desc("Batches of --held-out to run (0: all)"),
+                                       cl::init(0), cl::cat(category));
 static cl::opt<bool> noRaise("no-raise",
                              cl::desc("Keep the imported ONNX ops unraised"),
                              cl::cat(category));
@@ -269,15 +293,28 @@ int main(int argc, char **argv) {
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
 
   if (!quantize.empty()) {
-    auto pipeline = mlir::tfx::quantizationPipeline(quantize, calibrationPath);
+    auto pipeline = mlir::tfx::quantizationPipeline(quantize, calibrationPath, maxError);
     if (!pipeline) {
       errs() << "tfx-compile: --quantize: " << toString(pipeline.takeError()) << "\n";
       return 2;
     }
     passes = passes.empty() ? *pipeline : passes + "," + *pipeline;
-  } else if (!calibrationPath.empty()) {
-    errs() << "tfx-compile: --calibration is for --quantize; passes take "
-              "their own calibration= option\n";
+  } else if (!calibrationPath.empty() && reportPath.empty()) {
+    errs() << "tfx-compile: --calibration is for --quantize and --report; passes "
+              "take their own calibration= option\n";
+    return 2;
+  }
+  if (maxError != 0 && (quantize.empty() || maxError < 0)) {
+    errs() << "tfx-compile: --max-error needs --quantize and a budget > 0\n";
+    return 2;
+  }
+  if (!heldOutPath.empty() && reportPath.empty()) {
+    errs() << "tfx-compile: --held-out is for --report\n";
+    return 2;
+  }
+  if (!reportPath.empty() && decoder) {
+    errs() << "tfx-compile: --report compares forward passes; it does not "
+              "combine with --decoder\n";
     return 2;
   }
   // With --decoder the passes run on each step's import, before it
@@ -289,6 +326,10 @@ int main(int argc, char **argv) {
   if (!module || failed(mlir::verify(*module)))
     return 1;
 
+  // The float model, kept for the report's comparison.
+  mlir::OwningOpRef<mlir::ModuleOp> original;
+  if (!reportPath.empty())
+    original = module->clone();
   if (!passes.empty() && !decoder) {
     mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
     std::string message;
@@ -300,6 +341,40 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+
+  // The report is measured before code generation and written after it,
+  // so that a failure leaves neither behind.
+  std::string report;
+  if (!reportPath.empty()) {
+    mlir::tfx::ReportOptions reportOptions;
+    reportOptions.model = modelPath;
+    reportOptions.recipe =
+        (quantize.empty() ? std::string() : "--quantize=" + quantize + ": ") + passes;
+    reportOptions.calibrationPath = calibrationPath;
+    reportOptions.heldOutPath = heldOutPath;
+    reportOptions.heldOutBatches = heldOutBatches;
+    auto text = mlir::tfx::compressionReport(*original, *module, reportOptions,
+                                             StringRef(reportPath).ends_with(".json"));
+    if (!text) {
+      errs() << "tfx-compile: --report: " << toString(text.takeError()) << "\n";
+      return 1;
+    }
+    report = std::move(*text);
+  }
+  auto writeReport = [&]() -> int {
+    if (reportPath.empty())
+      return 0;
+    std::string error;
+    auto file = mlir::openOutputFile(reportPath, &error);
+    if (!file) {
+      errs() << "tfx-compile: --report: " << error << "\n";
+      return 1;
+    }
+    file->os() << report;
+    file->keep();
+    errs() << "tfx-compile: report written to " << reportPath << "\n";
+    return 0;
+  };
 
   if (!target.empty()) {
     // NAME may carry the extension of what it names.
@@ -314,7 +389,7 @@ int main(int argc, char **argv) {
       errs() << "tfx-compile: " << toString(files.takeError()) << "\n";
       return 1;
     }
-    return 0;
+    return writeReport();
   }
 
   std::string error;
@@ -325,5 +400,5 @@ int main(int argc, char **argv) {
   }
   module->print(output->os(), mlir::OpPrintingFlags().enableDebugInfo(false));
   output->keep();
-  return 0;
+  return writeReport();
 }

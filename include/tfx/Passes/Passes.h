@@ -25,8 +25,11 @@ void registerTfxPipelines();
 /// calibrated scale per layer input, `-asym` makes it uint8 with a zero
 /// point, `-mse` or `-pct<P>` choose the range, and `-sq[<alpha>]` runs
 /// SmoothQuant first. E.g. `w8a8-static-asym-mse-sq0.5`.
+/// `maxError` > 0 adds the mixed-precision search to that budget (the
+/// outputs' relative L2 error on the calibration data).
 llvm::Expected<std::string> quantizationPipeline(llvm::StringRef scheme,
-                                                 llvm::StringRef calibration);
+                                                 llvm::StringRef calibration,
+                                                 double maxError = 0);
 
 } // namespace mlir::tfx
 
