@@ -255,7 +255,11 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     rounds to nearest; `method=gptq` rounds one input channel at a time and
     compensates the error on the remaining channels through the inverse of
     the layer input's second moment X^T X measured on the calibration set
-    (needs `calibration`). `clip-search` picks each group's clipping ratio
+    (needs `calibration`); with `act-order` (the default) the channels go
+    in decreasing order of X^T X's diagonal, so the busiest inputs are
+    rounded while the most channels remain to absorb their error, and the
+    group scales are fixed from the unmodified weight first (the storage
+    and the kernels do not change). `clip-search` picks each group's clipping ratio
     for the least squared rounding error. Embeddings, norms and the LM head
     (targets `other`) stay in float unless named in `targets`. A layer
     whose input width `group-size` does not divide is quantized per output
@@ -265,7 +269,8 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     outputs' relative L2 error on the calibration data with only that
     linear quantized), then, starting from all quantized, moves the most
     sensitive remaining linear to the higher precision (int8 per output
-    channel for bits=4, float for bits=8) until the whole model's error
+    channel for bits=4, float for bits=8; with `activations`, float weights
+    and activations) until the whole model's error
     meets the budget, re-measuring after each step: the smallest model the
     greedy order finds within the budget. It prints the choice as a table.
 
@@ -292,6 +297,9 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
            "Search each group's clipping ratio for the least rounding error">,
     Option<"damping", "damping", "double", /*default=*/"0.01",
            "GPTQ: fraction of the mean Hessian diagonal added to it">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"true",
+           "GPTQ: round input channels in decreasing order of their Hessian "
+           "diagonal, with group scales fixed from the unmodified weight">,
     Option<"activations", "activations", "std::string", /*default=*/"\"none\"",
            "none (weight-only), dynamic (W8A8: each quantized linear's input is "
            "quantized to int8 per row at run time) or static (W8A8 with one "

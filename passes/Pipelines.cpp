@@ -5,7 +5,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/FormatVariadic.h"
+#include <cstdio>
 
 using namespace mlir;
 
@@ -94,7 +94,10 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
               " group-size=" + std::to_string(group) + (gptq ? " method=gptq" : "") +
               (calibrated ? " activations=static" : w8a8 ? " activations=dynamic" : "") +
               (asymmetric ? " symmetric=false" : "") + range;
-  if (maxError > 0)
-    pipeline += " max-error=" + llvm::formatv("{0}", maxError).str();
+  if (maxError > 0) {
+    char budget[32];
+    std::snprintf(budget, sizeof budget, "%.9g", maxError);
+    pipeline += std::string(" max-error=") + budget;
+  }
   return pipeline + calibrationOption + "}";
 }

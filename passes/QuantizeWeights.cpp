@@ -49,6 +49,10 @@ struct Target {
   double sensitivity = 0;
   /// What the input held on the calibration data (static activations).
   std::optional<ActivationStats> inputs;
+  /// The static range chosen from `inputs`, or why none could be (the
+  /// input then stays quantized per row at run time).
+  std::optional<ActivationQuant> fixed;
+  std::string fixedError;
   bool promoted = false;
   std::string error;
   double relativeError = 0;
@@ -82,9 +86,6 @@ struct QuantizeWeightsPass
       return module.emitError("tfx-quantize-weights: activations=")
              << std::string(activations)
              << " needs bits=8 group-size=0 (int8 weights, one scale per output channel)";
-    if (dynamicActivations && maxError > 0)
-      return module.emitError("tfx-quantize-weights: activations=")
-             << std::string(activations) << " does not combine with max-error";
     RangeMethod range = RangeMethod::MinMax;
     if (rangeMethod == "percentile")
       range = RangeMethod::Percentile;
@@ -182,6 +183,7 @@ struct QuantizeWeightsPass
     parallelForEach(&getContext(), work, [&](Target &t) {
       QuantizeOptions local = options;
       local.groupSize = t.groupSize;
+      local.actOrder = actOrder;
       auto q = gptq ? quantizeGPTQ(t.weight, t.hessian, local, damping)
                     : quantizeRoundToNearest(t.weight, local);
       if (q) {
@@ -200,10 +202,18 @@ struct QuantizeWeightsPass
       run->progress("quantizing", ++done, work.size());
     });
 
-    for (Target &t : work)
+    for (Target &t : work) {
       if (!t.quantized)
         return t.linear.emitError("tfx-quantize-weights: '")
                << t.name << "': " << t.error;
+      if (t.inputs) {
+        auto fixed = chooseActivationQuant(*t.inputs, range, symmetric, percentile);
+        if (fixed)
+          t.fixed = *fixed;
+        else
+          t.fixedError = llvm::toString(fixed.takeError());
+      }
+    }
     if (maxError > 0 && failed(choosePrecisions(*run, work)))
       return failure();
 
@@ -248,23 +258,56 @@ struct QuantizeWeightsPass
     return success(succeeded(run->finish(module)));
   }
 
-  /// An observer that replaces each listed linear's result x W^T + b by
-  /// x Wq^T + b (adds x (Wq - W)^T), Wq the dequantized choice.
-  static OpObserver substitute(llvm::DenseMap<Operation *, const Tensor *> deltas) {
-    return [deltas = std::move(deltas)](Operation *op, ArrayRef<const Tensor *> operands,
-                                        Tensor &result) {
-      auto it = deltas.find(op);
-      if (it == deltas.end())
+  /// What a linear computes under a choice: x W^T + b becomes
+  /// x (W + delta)^T + b, or, with quantized activations, xq Wq^T + b, xq
+  /// the input rounded as tfx.quantize_activations rounds it.
+  struct Choice {
+    const Tensor *delta = nullptr;
+    /// W8A8: the dequantized weight Wq and the float W.
+    const Tensor *quantized = nullptr, *weight = nullptr;
+    /// W8A8 static: the input's range; dynamic (per row) when null.
+    const ActivationQuant *fixed = nullptr;
+  };
+
+  /// An observer that applies each listed linear's choice to its result.
+  static OpObserver substitute(llvm::DenseMap<Operation *, Choice> choices) {
+    return [choices = std::move(choices)](Operation *op, ArrayRef<const Tensor *> operands,
+                                          Tensor &result) {
+      auto it = choices.find(op);
+      if (it == choices.end())
         return;
-      const Tensor &x = *operands[0], &d = *it->second;
-      int64_t out = d.shape[0], in = d.shape[1], rows = x.numElements() / in;
+      const Choice &choice = it->second;
+      const Tensor &x = *operands[0];
+      if (!choice.quantized) {
+        const Tensor &d = *choice.delta;
+        int64_t out = d.shape[0], in = d.shape[1], rows = x.numElements() / in;
+        for (int64_t r = 0; r < rows; ++r) {
+          const float *xr = x.f.data() + r * in;
+          for (int64_t o = 0; o < out; ++o) {
+            const float *dr = d.f.data() + o * in;
+            double s = 0;
+            for (int64_t c = 0; c < in; ++c)
+              s += (double)xr[c] * dr[c];
+            result.f[r * out + o] += (float)s;
+          }
+        }
+        return;
+      }
+      const Tensor &wq = *choice.quantized, &w = *choice.weight;
+      int64_t out = w.shape[0], in = w.shape[1], rows = x.numElements() / in;
+      std::vector<float> xq(x.f.begin(), x.f.end());
+      if (choice.fixed)
+        for (float &v : xq)
+          v = choice.fixed->roundTrip(v);
+      else
+        roundTripRows(xq.data(), rows, in, 8);
       for (int64_t r = 0; r < rows; ++r) {
-        const float *xr = x.f.data() + r * in;
+        const float *xr = x.f.data() + r * in, *qr = xq.data() + r * in;
         for (int64_t o = 0; o < out; ++o) {
-          const float *dr = d.f.data() + o * in;
+          const float *wr = w.f.data() + o * in, *wqr = wq.f.data() + o * in;
           double s = 0;
           for (int64_t c = 0; c < in; ++c)
-            s += (double)xr[c] * dr[c];
+            s += (double)qr[c] * wqr[c] - (double)xr[c] * wr[c];
           result.f[r * out + o] += (float)s;
         }
       }
@@ -295,22 +338,33 @@ struct QuantizeWeightsPass
       }
     }
     ModuleOp module = getOperation();
-    // Wq - W of both choices, computed once for every measurement.
-    std::vector<Tensor> lowDelta, highDelta;
+    // What each choice computes, prepared once for every measurement:
+    // Wq - W for weight-only, Wq for W8A8 (its promotion is float, which
+    // changes nothing).
+    bool w8a8 = activations != "none";
+    std::vector<Tensor> lowDelta, highDelta, lowWeight;
+    std::vector<Choice> low, high;
     for (Target &t : work) {
-      lowDelta.push_back(delta(t, t.quantized));
+      lowWeight.push_back(w8a8 ? t.quantized->dequantized() : Tensor());
+      lowDelta.push_back(w8a8 ? Tensor() : delta(t, t.quantized));
       highDelta.push_back(delta(t, t.higher));
     }
-    auto measure = [&](llvm::DenseMap<Operation *, const Tensor *> deltas)
-        -> FailureOr<double> {
-      auto fidelity = run.measureWith(module, substitute(std::move(deltas)));
+    for (auto [n, t] : llvm::enumerate(work)) {
+      high.push_back({&highDelta[n]});
+      if (w8a8)
+        low.push_back({nullptr, &lowWeight[n], &t.weight, t.fixed ? &*t.fixed : nullptr});
+      else
+        low.push_back({&lowDelta[n]});
+    }
+    auto measure = [&](llvm::DenseMap<Operation *, Choice> choices) -> FailureOr<double> {
+      auto fidelity = run.measureWith(module, substitute(std::move(choices)));
       if (failed(fidelity))
         return failure();
       return fidelity->worstRelL2();
     };
     for (auto [n, t] : llvm::enumerate(work)) {
-      llvm::DenseMap<Operation *, const Tensor *> one;
-      one[t.linear] = &lowDelta[n];
+      llvm::DenseMap<Operation *, Choice> one;
+      one[t.linear] = low[n];
       auto error = measure(std::move(one));
       if (failed(error))
         return failure();
@@ -324,9 +378,9 @@ struct QuantizeWeightsPass
       return a->sensitivity > b->sensitivity;
     });
     auto current = [&]() {
-      llvm::DenseMap<Operation *, const Tensor *> all;
+      llvm::DenseMap<Operation *, Choice> all;
       for (auto [n, t] : llvm::enumerate(work))
-        all[t.linear] = t.promoted ? &highDelta[n] : &lowDelta[n];
+        all[t.linear] = t.promoted ? high[n] : low[n];
       return measure(std::move(all));
     };
     FailureOr<double> error = current();
@@ -411,19 +465,16 @@ struct QuantizeWeightsPass
     if (activations != "none" && !t.sparse) {
       OpBuilder at(linear);
       TypeAttr type;
-      if (t.inputs) {
-        auto fixed = chooseActivationQuant(*t.inputs, range, symmetric, percentile);
-        if (fixed) {
-          type = TypeAttr::get(staticType(*fixed));
-          run.log() << llvm::formatv("  '{0}' input: scale {1:e4}, zero point {2} (seen "
-                                     "[{3:g4}, {4:g4}])\n",
-                                     t.name, fixed->scale, fixed->zeroPoint, t.inputs->min(),
-                                     t.inputs->max());
-        } else {
-          // A layer whose calibration inputs were all zero stays dynamic.
-          run.log() << "  '" << t.name << "' input: " << llvm::toString(fixed.takeError())
-                    << "; quantized per row at run time\n";
-        }
+      if (t.fixed) {
+        type = TypeAttr::get(staticType(*t.fixed));
+        run.log() << llvm::formatv("  '{0}' input: scale {1:e4}, zero point {2} (seen "
+                                   "[{3:g4}, {4:g4}])\n",
+                                   t.name, t.fixed->scale, t.fixed->zeroPoint, t.inputs->min(),
+                                   t.inputs->max());
+      } else if (t.inputs) {
+        // A layer whose calibration inputs were all zero stays dynamic.
+        run.log() << "  '" << t.name << "' input: " << t.fixedError
+                  << "; quantized per row at run time\n";
       }
       auto xq = QuantizeActivationsOp::create(at, loc, linear.getInput(),
                                               at.getI64IntegerAttr(8), type);

@@ -59,19 +59,7 @@ llvm::Expected<Tensor> kernels::quantizeActivations(const Tensor &x, int64_t bit
     return out;
   }
   int64_t cols = x.shape.back(), rows = cols ? x.numElements() / cols : 0;
-  // f32 throughout, as the generated code computes it.
-  float qmax = (float)((1 << (bits - 1)) - 1);
-  for (int64_t r = 0; r < rows; ++r) {
-    float *row = out.f.data() + r * cols;
-    float amax = 0;
-    for (int64_t c = 0; c < cols; ++c)
-      amax = std::max(amax, std::fabs(row[c]));
-    float inv = amax > 0 ? qmax / amax : 0.0f, scale = amax / qmax;
-    for (int64_t c = 0; c < cols; ++c) {
-      float q = std::nearbyint(row[c] * inv);
-      row[c] = std::min(std::max(q, -qmax), qmax) * scale;
-    }
-  }
+  roundTripRows(out.f.data(), rows, cols, bits);
   return out;
 }
 

@@ -196,6 +196,20 @@ llvm::Expected<QuantizedWeight> mlir::tfx::quantizeGPTQ(const Tensor &w,
     }
     meanDiagonal += hessian[i * n + i] / n;
   }
+  // The order channels are rounded in: order[k] is the k-th channel.
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i)
+    order[i] = i;
+  if (options.actOrder) {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return hessian[a * n + a] > hessian[b * n + b];
+    });
+    std::vector<double> permuted(n * n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        permuted[i * n + j] = hessian[order[i] * n + order[j]];
+    hessian = std::move(permuted);
+  }
   for (int64_t i = 0; i < n; ++i)
     hessian[i * n + i] += damping * meanDiagonal;
   if (!choleskyInPlace(hessian, n))
@@ -208,19 +222,31 @@ llvm::Expected<QuantizedWeight> mlir::tfx::quantizeGPTQ(const Tensor &w,
                          "(raise the damping)");
 
   Grid grid(options.bits);
+  int64_t groups = out->groups();
   std::vector<double> row(n);
   for (int64_t r = 0; r < out->rows; ++r) {
-    for (int64_t c = 0; c < n; ++c)
-      row[c] = dead[c] ? 0.0 : w.f[r * n + c];
-    float scale = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      // Each group's scale comes from its values as updated so far.
-      if (i % g == 0) {
-        scale = groupScale(row.data() + i, g, grid, options.searchClip);
-        out->scales[r * out->groups() + i / g] = scale;
+    float *scales = out->scales.data() + r * groups;
+    if (options.actOrder)
+      // Static groups: each group's scale from the weight as it came.
+      for (int64_t group = 0; group < groups; ++group) {
+        for (int64_t k = 0; k < g; ++k) {
+          int64_t c = group * g + k;
+          row[k] = dead[c] ? 0.0 : w.f[r * n + c];
+        }
+        scales[group] = groupScale(row.data(), g, grid, options.searchClip);
       }
+    // row[k] is channel order[k] as updated so far.
+    for (int64_t k = 0; k < n; ++k)
+      row[k] = dead[order[k]] ? 0.0 : w.f[r * n + order[k]];
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t c = order[i];
+      // In channel order, each group's scale comes from its values as
+      // updated so far.
+      if (!options.actOrder && c % g == 0)
+        scales[c / g] = groupScale(row.data() + i, g, grid, options.searchClip);
+      float scale = scales[c / g];
       int q = grid.round(row[i], scale);
-      out->q[r * n + i] = (int8_t)q;
+      out->q[r * n + c] = (int8_t)q;
       double error = (row[i] - (double)q * scale) / upper[i * n + i];
       const double *u = upper.data() + i * n;
       for (int64_t j = i + 1; j < n; ++j)
@@ -239,6 +265,21 @@ float ActivationQuant::roundTrip(float x) const {
   float q = std::nearbyint(x * inv) + (float)zeroPoint;
   q = std::min(std::max(q, (float)qmin), (float)qmax);
   return (q - (float)zeroPoint) * scale;
+}
+
+void mlir::tfx::roundTripRows(float *data, int64_t rows, int64_t cols, int64_t bits) {
+  float qmax = (float)((1 << (bits - 1)) - 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = data + r * cols;
+    float amax = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      amax = std::max(amax, std::fabs(row[c]));
+    float inv = amax > 0 ? qmax / amax : 0.0f, scale = amax / qmax;
+    for (int64_t c = 0; c < cols; ++c) {
+      float q = std::nearbyint(row[c] * inv);
+      row[c] = std::min(std::max(q, -qmax), qmax) * scale;
+    }
+  }
 }
 
 void ActivationStats::add(const float *values, size_t n) {

@@ -31,6 +31,13 @@ struct QuantizeOptions {
   /// least squared rounding error instead of scaling by the group's
   /// largest magnitude.
   bool searchClip = true;
+  /// GPTQ only: round the input channels in order of decreasing Hessian
+  /// diagonal (the "act-order" of GPTQ's reference code), so the channels
+  /// that carry the most input energy are rounded first and the error of
+  /// each is spread over the many channels still free. Group scales are
+  /// then fixed up front from the unmodified weight (static groups), so the
+  /// storage format and the kernels stay the same.
+  bool actOrder = false;
 };
 
 /// A quantized weight: W ~ q * scales[row, col / groupSize].
@@ -73,6 +80,11 @@ struct ActivationQuant {
   /// (multiplying by 1 / scale rounded to f32).
   float roundTrip(float x) const;
 };
+
+/// Dynamic (per row) quantization of activations in place: each of `rows`
+/// rows of `cols` values rounded to `bits`-bit integers times its scale
+/// amax / (2^(bits-1) - 1), in f32 as the generated code computes it.
+void roundTripRows(float *data, int64_t rows, int64_t cols, int64_t bits);
 
 /// How a calibrated activation range is chosen from what the layer saw.
 enum class RangeMethod {
