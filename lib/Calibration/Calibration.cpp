@@ -2,9 +2,14 @@
 
 #include "tfx/Calibration/Calibration.h"
 
+#include "tfx/Dialect/Tfx.h"
 #include "tfx/Support/SafeTensors.h"
+#include "tfx/Support/Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -37,12 +42,79 @@ static Tensor rowsOf(const Tensor &t, int64_t first, int64_t count) {
   return out;
 }
 
+/// input_ids [rows, S] from a text file: the text encoded with the
+/// tokenizer.json beside the model's weights and cut into rows of S tokens
+/// (WordPiece rows framed by [CLS] ... [SEP]), as many rows as make whole
+/// batches of the model's input_ids [B, S].
+static llvm::Expected<Tensor> textInputIds(llvm::StringRef path, func::FuncOp func) {
+  std::vector<std::string> names = inputNames(func);
+  auto at = llvm::find(names, "input_ids");
+  auto type = at == names.end()
+                  ? RankedTensorType()
+                  : dyn_cast<RankedTensorType>(func.getArgument(at - names.begin()).getType());
+  if (!type || type.getRank() != 2 || !type.hasStaticShape())
+    return makeError(path + ": calibration text needs a model input 'input_ids' of static "
+                            "shape [batch, sequence]");
+  auto module = func->getParentOfType<ModuleOp>();
+  auto weights = module ? module->getAttrOfType<StringAttr>(kWeightsAttr) : StringAttr();
+  if (!weights)
+    return makeError(path + ": calibration text needs the model's tokenizer.json, found beside "
+                            "its weights, and the module names no weights file");
+  llvm::SmallString<256> tokenizerPath(llvm::sys::path::parent_path(weights.getValue()));
+  llvm::sys::path::append(tokenizerPath, "tokenizer.json");
+  if (!llvm::sys::fs::exists(tokenizerPath))
+    return makeError(path + ": calibration text needs the model's tokenizer: no " +
+                     tokenizerPath + "");
+  auto tokenizer = Tokenizer::open(tokenizerPath);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  auto text = llvm::MemoryBuffer::getFile(path);
+  if (!text)
+    return makeError(path + ": " + text.getError().message());
+  std::vector<int64_t> ids = tokenizer->encode((*text)->getBuffer());
+  int64_t batch = type.getDimSize(0), seq = type.getDimSize(1);
+  int64_t cls = -1, sep = -1;
+  if (tokenizer->kind() == Tokenizer::Kind::WordPiece) {
+    cls = tokenizer->tokenId("[CLS]");
+    sep = tokenizer->tokenId("[SEP]");
+  }
+  int64_t frame = (cls >= 0) + (sep >= 0), body = seq - frame;
+  int64_t rows = body > 0 ? (int64_t)ids.size() / body / batch * batch : 0;
+  if (rows == 0)
+    return makeError(path + ": the text is " + llvm::Twine(ids.size()) +
+                     " tokens, fewer than one batch of " + llvm::Twine(batch) + " x " +
+                     llvm::Twine(seq));
+  Tensor out = Tensor::ints({rows, seq}, 0, DType::I64);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t *row = out.i.data() + r * seq, k = 0;
+    if (cls >= 0)
+      row[k++] = cls;
+    for (int64_t t = 0; t < body; ++t)
+      row[k++] = ids[r * body + t];
+    if (sep >= 0)
+      row[k++] = sep;
+  }
+  return out;
+}
+
 llvm::Expected<CalibrationSet>
 mlir::tfx::loadCalibrationSet(llvm::StringRef path, func::FuncOp func,
                               int64_t maxBatches) {
-  auto file = SafeTensorsFile::open(path);
-  if (!file)
-    return file.takeError();
+  // A .txt file is text for the model's tokenizer; anything else a
+  // safetensors file of input tensors.
+  std::unique_ptr<SafeTensorsFile> file;
+  std::optional<Tensor> textIds;
+  if (path.ends_with(".txt")) {
+    auto ids = textInputIds(path, func);
+    if (!ids)
+      return ids.takeError();
+    textIds = std::move(*ids);
+  } else {
+    auto opened = SafeTensorsFile::open(path);
+    if (!opened)
+      return opened.takeError();
+    file = std::move(*opened);
+  }
   std::vector<std::string> names = inputNames(func);
   std::map<std::string, Tensor> whole;
   int64_t batches = -1;
@@ -52,15 +124,23 @@ mlir::tfx::loadCalibrationSet(llvm::StringRef path, func::FuncOp func,
     if (!type || !type.hasStaticShape() || type.getRank() == 0)
       return makeError("calibration needs inputs of static shape with a batch "
                        "dimension; '" + name + "' has none");
-    const SafeTensorInfo *info = (*file)->find("input." + name);
-    if (!info)
-      info = (*file)->find(name);
+    const SafeTensorInfo *info = nullptr;
+    if (file) {
+      info = file->find("input." + name);
+      if (!info)
+        info = file->find(name);
+    }
     Tensor tensor;
-    if (info) {
-      auto read = (*file)->read(info->name);
+    std::string tensorName;
+    if (textIds && name == "input_ids") {
+      tensor = *textIds;
+      tensorName = "input_ids";
+    } else if (info) {
+      auto read = file->read(info->name);
       if (!read)
         return read.takeError();
       tensor = std::move(*read);
+      tensorName = info->name;
     } else if (name == "attention_mask") {
       // Filled once the batch count is known.
       continue;
@@ -73,17 +153,17 @@ mlir::tfx::loadCalibrationSet(llvm::StringRef path, func::FuncOp func,
     for (int64_t d = 1; fits && d < tensor.rank(); ++d)
       fits = tensor.shape[d] == type.getDimSize(d);
     if (!fits || tensor.isFloat() != isa<FloatType>(type.getElementType()))
-      return makeError(path + ": '" + info->name + "' is " + tensor.shapeString() +
+      return makeError(path + ": '" + tensorName + "' is " + tensor.shapeString() +
                        " (" + dtypeName(tensor.dtype) + "); the model input '" +
                        name + "' takes " + shapeOf(type) +
                        " with dimension 0 a multiple of " +
                        llvm::Twine(type.getDimSize(0)));
     int64_t count = tensor.shape[0] / type.getDimSize(0);
     if (batches >= 0 && count != batches)
-      return makeError(path + ": '" + info->name + "' holds " + llvm::Twine(count) +
+      return makeError(path + ": '" + tensorName + "' holds " + llvm::Twine(count) +
                        " batches, '" + firstName + "' " + llvm::Twine(batches));
     batches = count;
-    firstName = info->name;
+    firstName = tensorName;
     tensor.dtype = dtypeOf(type.getElementType());
     whole[name] = std::move(tensor);
   }

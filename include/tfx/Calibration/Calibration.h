@@ -39,6 +39,10 @@ struct CalibrationSet {
 /// multiple of the function's, and is split into that many batches (the
 /// other dimensions must match). An `attention_mask` input missing from
 /// the file is all ones. At most `maxBatches` batches are kept (0: all).
+/// A `.txt` path is text instead: encoded with the tokenizer.json beside
+/// the model's weights (the module's tfx.weights) and cut into input_ids
+/// rows of the model's sequence length (WordPiece rows framed by [CLS] and
+/// [SEP]), as many as fill whole batches.
 llvm::Expected<CalibrationSet> loadCalibrationSet(llvm::StringRef path,
                                                   mlir::func::FuncOp func,
                                                   int64_t maxBatches = 0);
