@@ -274,6 +274,11 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
     meets the budget, re-measuring after each step: the smallest model the
     greedy order finds within the budget. It prints the choice as a table.
 
+    With `embeddings=true`, each `tfx.embedding` table also becomes int8
+    with one scale per row, a `tfx.dequantize` that the CPU gather reads
+    directly; a linear sharing the table (a tied LM head) reads the same
+    integers as int8 per output channel, so the table is stored once.
+
     With `activations=dynamic` (W8A8), the input of each int8 linear also
     goes through `tfx.quantize_activations` (int8, one scale per row
     computed at run time), so that the CPU runs the linear as an int8 GEMM
@@ -297,6 +302,9 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
            "Search each group's clipping ratio for the least rounding error">,
     Option<"damping", "damping", "double", /*default=*/"0.01",
            "GPTQ: fraction of the mean Hessian diagonal added to it">,
+    Option<"embeddings", "embeddings", "bool", /*default=*/"false",
+           "Also store embedding tables as int8 with one scale per row; a tied "
+           "LM head reads the same integers">,
     Option<"actOrder", "act-order", "bool", /*default=*/"true",
            "GPTQ: round input channels in decreasing order of their Hessian "
            "diagonal, with group scales fixed from the unmodified weight">,

@@ -43,7 +43,7 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
   if (!bits)
     return bad("it must start with w8 or w4");
   int64_t group = bits == 8 ? 0 : 128;
-  bool gptq = false, calibrated = false, asymmetric = false;
+  bool gptq = false, calibrated = false, asymmetric = false, embeddings = false;
   std::string range, smooth;
   auto numberAfter = [](llvm::StringRef text, llvm::StringRef prefix,
                         double &value) {
@@ -53,6 +53,8 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
     double value = 0;
     if (part == "gptq" && !gptq) {
       gptq = true;
+    } else if (part == "emb" && !embeddings) {
+      embeddings = true;
     } else if (w8a8 && part == "static" && !calibrated) {
       calibrated = true;
     } else if (w8a8 && part == "asym" && !asymmetric) {
@@ -70,8 +72,8 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
       continue;
     } else {
       return bad("'" + part + "' is not " +
-                 (w8a8 ? "static, asym, mse, pct<P>, sq[<alpha>] or gptq"
-                       : "g<N> or gptq"));
+                 (w8a8 ? "static, asym, mse, pct<P>, sq[<alpha>], emb or gptq"
+                       : "g<N>, emb or gptq"));
     }
   }
   if ((asymmetric || !range.empty()) && !calibrated)
@@ -93,7 +95,8 @@ mlir::tfx::quantizationPipeline(llvm::StringRef scheme, llvm::StringRef calibrat
   pipeline += "tfx-quantize-weights{bits=" + std::to_string(bits) +
               " group-size=" + std::to_string(group) + (gptq ? " method=gptq" : "") +
               (calibrated ? " activations=static" : w8a8 ? " activations=dynamic" : "") +
-              (asymmetric ? " symmetric=false" : "") + range;
+              (asymmetric ? " symmetric=false" : "") + range +
+              (embeddings ? " embeddings=true" : "");
   if (maxError > 0) {
     char budget[32];
     std::snprintf(budget, sizeof budget, "%.9g", maxError);

@@ -244,6 +244,8 @@ struct QuantizeWeightsPass
     for (const std::string &name : sparseKept)
       run->log() << "'" << name << "' (2:4 values): kept in float (" << method
                  << (maxError > 0 ? ", max-error" : "") << " needs dense weights)\n";
+    if (embeddings && failed(quantizeEmbeddings(*func, *run)))
+      return failure();
     eraseDeadOps(*func);
     size_t kept = llvm::count_if(work, [](const Target &t) { return t.promoted && !t.higher; });
     run->log() << work.size() - kept << " linears quantized (" << method << ", int"
@@ -423,6 +425,100 @@ struct QuantizeWeightsPass
       }
     }
     t.rows += count;
+  }
+
+  /// embeddings=true: each embedding table [vocab, hidden] becomes int8
+  /// with one scale per row (per token), a tfx.dequantize that the CPU
+  /// gather reads directly. A linear that shares the table (a tied LM head,
+  /// [vocab, hidden] = [out, in]) reads the same integers as int8 per output
+  /// channel (its input quantized per row too under W8A8), so the table is
+  /// stored once; any other user keeps the float table, and the log says so.
+  LogicalResult quantizeEmbeddings(func::FuncOp func, CompressionRun &run) {
+    SmallVector<Value> tables;
+    func->walk([&](EmbeddingOp e) {
+      if (!llvm::is_contained(tables, e.getTable()))
+        tables.push_back(e.getTable());
+    });
+    for (Value table : tables) {
+      auto type = cast<RankedTensorType>(table.getType());
+      std::string name = weightName(table);
+      if (name.empty())
+        name = "embedding";
+      if (!isWeightValue(table) || type.getRank() != 2 || !type.getElementType().isF32()) {
+        run.log() << "'" << name << "' (embedding): kept in float (not a 2-D f32 weight)\n";
+        continue;
+      }
+      auto w = readWeight(table);
+      if (!w)
+        return emitError(table.getLoc(), "tfx-quantize-weights: ") << llvm::toString(w.takeError());
+      QuantizeOptions options;
+      options.bits = 8;
+      options.searchClip = clipSearch;
+      auto q = quantizeRoundToNearest(*w, options);
+      if (!q)
+        return emitError(table.getLoc(), "tfx-quantize-weights: '")
+               << name << "': " << llvm::toString(q.takeError());
+      OpBuilder b(table.getContext());
+      b.setInsertionPointAfterValue(table);
+      Location loc = table.getLoc();
+      Tensor ints = Tensor::ints({q->rows, q->cols}, 0, DType::I8);
+      for (size_t k = 0; k < q->q.size(); ++k)
+        ints.i[k] = q->q[k];
+      Tensor scales = Tensor::floats({q->rows, 1});
+      scales.f = q->scales;
+      auto qValue = createWeight(b, loc, RankedTensorType::get({q->rows, q->cols}, b.getI8Type()),
+                                 ints, name + ".q8");
+      auto sValue = createF32Weight(b, loc, scales, name + ".scales");
+      if (failed(qValue) || failed(sValue))
+        return failure();
+      auto dq = createInferred<DequantizeOp>(b, loc, *qValue, *sValue,
+                                             b.getI64IntegerAttr(q->cols));
+      if (failed(dq) || dq->getType() != type)
+        return emitError(loc, "tfx-quantize-weights: cannot build the dequantize of '")
+               << name << "'";
+      int64_t heads = 0, others = 0;
+      for (OpOperand &use : llvm::make_early_inc_range(table.getUses())) {
+        Operation *user = use.getOwner();
+        if (isa<EmbeddingOp>(user) && use.getOperandNumber() == 1) {
+          use.set(dq->getResult());
+        } else if (auto linear = dyn_cast<LinearOp>(user);
+                   linear && use.getOperandNumber() == 1) {
+          use.set(dq->getResult());
+          ++heads;
+          if (activations != "none" &&
+              !linear.getInput().getDefiningOp<QuantizeActivationsOp>()) {
+            OpBuilder at(linear);
+            auto xq = QuantizeActivationsOp::create(at, linear.getLoc(), linear.getInput(),
+                                                    at.getI64IntegerAttr(8), TypeAttr());
+            linear.getInputMutable().assign(xq.getResult());
+          }
+        } else if (user != dq->getOperation()) {
+          ++others;
+        }
+      }
+      run.log() << "'" << name << "' (embedding, " << q->rows << "x" << q->cols
+                << "): int8, one scale per row"
+                << llvm::formatv(", weight rel. error {0:F4}", relativeError(*w, *q))
+                << (heads ? ", shared with the tied LM head (int8 per output channel" +
+                                std::string(activations != "none"
+                                                ? ", int8 activations per row)"
+                                                : ")")
+                          : std::string())
+                << (others ? ", float copy kept for " + std::to_string(others) + " other users"
+                           : std::string())
+                << "\n";
+    }
+    return success();
+  }
+
+  static double relativeError(const Tensor &w, const QuantizedWeight &q) {
+    Tensor back = q.dequantized();
+    double diff = 0, norm = 0;
+    for (size_t k = 0; k < back.f.size(); ++k) {
+      diff += std::pow((double)back.f[k] - w.f[k], 2);
+      norm += (double)w.f[k] * w.f[k];
+    }
+    return norm > 0 ? std::sqrt(diff / norm) : 0;
   }
 
   /// `!quant.uniform<i8<-127:127>:f32, s>` or `!quant.uniform<u8:f32, s:z>`.

@@ -232,11 +232,25 @@ static FailureOr<Value> lowerMatMul(FuncLowering &fl, OpBuilder &b, MatMulOp op)
   return reshapeTo(b, loc, result, resultType.getShape());
 }
 
+/// out[..., d] = table[ids[...], d]. Over a tfx.dequantize (int8
+/// embeddings) the gather reads the integers and their row's scale, so the
+/// float table is never built.
 static FailureOr<Value> lowerEmbedding(FuncLowering &fl, OpBuilder &b,
                                        EmbeddingOp op) {
   Location loc = op.getLoc();
   Value ids = op.getIds(), table = op.getTable();
   int64_t rows = shapeOf(table)[0];
+  Value q, scales;
+  int64_t group = 0;
+  if (auto dq = table.getDefiningOp<DequantizeOp>()) {
+    q = dq.getQ();
+    scales = dq.getScales();
+    group = (int64_t)dq.getGroupSize();
+    if (std::optional<WeightRef> ref = fl.weightSource(q))
+      q = fl.weightTensor(loc, *ref, WeightLayout::Plain);
+    if (std::optional<WeightRef> ref = fl.weightSource(scales))
+      scales = fl.weightTensor(loc, *ref, WeightLayout::Plain);
+  }
   fl.addErrorFlag(b, loc, anyIndexOutOfRange(b, loc, ids, rows, false));
   auto type = cast<RankedTensorType>(op.getType());
   unsigned rank = type.getRank();
@@ -251,9 +265,20 @@ static FailureOr<Value> lowerEmbedding(FuncLowering &fl, OpBuilder &b,
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                Value row = clampIndex(nb, nloc, args[0], rows, false);
                Value col = linalg::IndexOp::create(nb, nloc, rank - 1);
-               Value v = tensor::ExtractOp::create(nb, nloc, table,
-                                                   ValueRange{row, col});
-               linalg::YieldOp::create(nb, nloc, v);
+               if (!q) {
+                 Value v = tensor::ExtractOp::create(nb, nloc, table, ValueRange{row, col});
+                 linalg::YieldOp::create(nb, nloc, v);
+                 return;
+               }
+               Value integer = tensor::ExtractOp::create(nb, nloc, q, ValueRange{row, col});
+               Value groupIndex = arith::DivUIOp::create(
+                   nb, nloc, col, arith::ConstantIndexOp::create(nb, nloc, group));
+               Value scale =
+                   tensor::ExtractOp::create(nb, nloc, scales, ValueRange{row, groupIndex});
+               Value value =
+                   arith::SIToFPOp::create(nb, nloc, type.getElementType(), integer);
+               linalg::YieldOp::create(nb, nloc,
+                                       ValueRange{arith::MulFOp::create(nb, nloc, value, scale)});
              })
       .getResult(0);
 }

@@ -24,7 +24,8 @@ void registerTfxPipelines();
 /// quantizes activations too (per row at run time); `-static` fixes one
 /// calibrated scale per layer input, `-asym` makes it uint8 with a zero
 /// point, `-mse` or `-pct<P>` choose the range, and `-sq[<alpha>]` runs
-/// SmoothQuant first. E.g. `w8a8-static-asym-mse-sq0.5`.
+/// SmoothQuant first. E.g. `w8a8-static-asym-mse-sq0.5`. `-emb` also
+/// stores the embedding tables as int8 (any scheme).
 /// `maxError` > 0 adds the mixed-precision search to that budget (the
 /// outputs' relative L2 error on the calibration data).
 llvm::Expected<std::string> quantizationPipeline(llvm::StringRef scheme,
