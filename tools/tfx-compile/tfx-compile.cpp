@@ -90,13 +90,15 @@ static cl::opt<std::string> quantize(
              "-gptq for error-compensating rounding; w8a8 (and int8 "
              "activations per row, computed at run time), "
              "w8a8-static[-asym][-mse|-pct<P>] (one calibrated range per "
-             "layer input), -sq[<alpha>] (SmoothQuant first). GPTQ, static "
+             "layer input), -sq[<alpha>] (SmoothQuant first); -emb (any "
+             "scheme) also stores embedding tables as int8. GPTQ, static "
              "ranges and SmoothQuant need --calibration"),
     cl::value_desc("SCHEME"), cl::cat(category));
 static cl::opt<std::string> calibrationPath(
     "calibration",
-    cl::desc("Calibration inputs for --quantize (.safetensors, tensors "
-             "input.<name>); the report measures fidelity on them"),
+    cl::desc("Calibration inputs for --quantize: .safetensors (tensors "
+             "input.<name>) or .txt (text for the tokenizer.json beside the "
+             "model); the report measures fidelity on them"),
     cl::value_desc("FILE"), cl::cat(category));
 static cl::opt<double> maxError(
     "max-error",
@@ -113,8 +115,8 @@ static cl::opt<std::string> reportPath(
     cl::value_desc("FILE"), cl::cat(category));
 static cl::opt<std::string> heldOutPath(
     "held-out",
-    cl::desc("Held-out inputs for --report (.safetensors like --calibration, "
-             "never used to compress)"),
+    cl::desc("Held-out inputs for --report (.safetensors or .txt like "
+             "--calibration, never used to compress)"),
     cl::value_desc("FILE"), cl::cat(category));
 static cl::opt<int64_t> heldOutBatches("held-out-batches",
                                        cl::desc("Batches of --held-out to run (0: all)"),
