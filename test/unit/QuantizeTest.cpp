@@ -144,32 +144,46 @@ TEST(Quantize, CholeskyReconstructs) {
   EXPECT_FALSE(choleskyInPlace(indefinite, 2));
 }
 
-TEST(Quantize, GptqBeatsRoundToNearestOnCorrelatedInputs) {
-  int64_t rows = 24, cols = 64, count = 512;
-  Tensor w = randomWeight(rows, cols, 4);
-  // Inputs with strongly correlated channels: a few factors, plus noise.
-  std::mt19937 rng(5);
+/// `count` input rows of `cols` channels with strongly correlated channels:
+/// `factors` shared random factors mixed into every channel, plus noise,
+/// channel c scaled by gain[c] (1 when `gain` is empty).
+std::vector<float> correlatedInputs(int64_t count, int64_t cols, int factors, float noise,
+                                    unsigned seed, const std::vector<float> &gain = {}) {
+  std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
-  std::vector<float> mixing(8 * cols);
+  std::vector<float> mixing(factors * cols);
   for (float &v : mixing)
     v = normal(rng);
-  std::vector<float> x(count * cols);
+  std::vector<float> x(count * cols), f(factors);
   for (int64_t s = 0; s < count; ++s) {
-    float factors[8];
-    for (float &f : factors)
-      f = normal(rng);
+    for (float &v : f)
+      v = normal(rng);
     for (int64_t c = 0; c < cols; ++c) {
-      float v = 0.1f * normal(rng);
-      for (int f = 0; f < 8; ++f)
-        v += factors[f] * mixing[f * cols + c];
-      x[s * cols + c] = v;
+      float v = noise * normal(rng);
+      for (int k = 0; k < factors; ++k)
+        v += f[k] * mixing[k * cols + c];
+      x[s * cols + c] = gain.empty() ? v : gain[c] * v;
     }
   }
+  return x;
+}
+
+/// X^T X of `count` rows of `cols` channels.
+std::vector<double> hessianOf(const std::vector<float> &x, int64_t count, int64_t cols) {
   std::vector<double> hessian(cols * cols, 0.0);
   for (int64_t s = 0; s < count; ++s)
     for (int64_t i = 0; i < cols; ++i)
       for (int64_t j = 0; j < cols; ++j)
         hessian[i * cols + j] += (double)x[s * cols + i] * x[s * cols + j];
+  return hessian;
+}
+
+TEST(Quantize, GptqBeatsRoundToNearestOnCorrelatedInputs) {
+  int64_t rows = 24, cols = 64, count = 512;
+  Tensor w = randomWeight(rows, cols, 4);
+  // Inputs with strongly correlated channels: a few factors, plus noise.
+  std::vector<float> x = correlatedInputs(count, cols, 8, 0.1f, 5);
+  std::vector<double> hessian = hessianOf(x, count, cols);
   for (unsigned bits : {4u, 8u}) {
     QuantizeOptions options;
     options.bits = bits;
@@ -210,30 +224,11 @@ TEST(Quantize, GptqActOrderHelpsWhenFewChannelsCarryTheEnergy) {
   // other channel can still absorb their error.
   int64_t rows = 32, cols = 128, count = 1024;
   Tensor w = randomWeight(rows, cols, 8);
-  std::mt19937 rng(9);
-  std::normal_distribution<float> normal;
-  std::vector<float> mixing(4 * cols), gain(cols, 1.0f);
-  for (float &v : mixing)
-    v = normal(rng);
+  std::vector<float> gain(cols, 1.0f);
   for (int64_t c = 5; c < cols; c += 17)
     gain[c] = 20.0f;
-  std::vector<float> x(count * cols);
-  for (int64_t s = 0; s < count; ++s) {
-    float factors[4];
-    for (float &f : factors)
-      f = normal(rng);
-    for (int64_t c = 0; c < cols; ++c) {
-      float v = 0.3f * normal(rng);
-      for (int f = 0; f < 4; ++f)
-        v += factors[f] * mixing[f * cols + c];
-      x[s * cols + c] = gain[c] * v;
-    }
-  }
-  std::vector<double> hessian(cols * cols, 0.0);
-  for (int64_t s = 0; s < count; ++s)
-    for (int64_t i = 0; i < cols; ++i)
-      for (int64_t j = 0; j < cols; ++j)
-        hessian[i * cols + j] += (double)x[s * cols + i] * x[s * cols + j];
+  std::vector<float> x = correlatedInputs(count, cols, 4, 0.3f, 9, gain);
+  std::vector<double> hessian = hessianOf(x, count, cols);
   QuantizeOptions options;
   options.bits = 4;
   options.groupSize = 32;
