@@ -11,6 +11,7 @@
 #include "tfx/Support/RandomFeatures.h"
 
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -155,16 +156,39 @@ llvm::Expected<Tensor> kernels::linear(const Tensor &x, const Tensor &weight,
   int64_t rows = 1;
   for (size_t d = 0; d + 1 < x.shape.size(); ++d)
     rows *= x.shape[d];
-  for (int64_t r = 0; r < rows; ++r) {
+  // Each output is one sum in input order, as written; eight outputs share
+  // a pass over the row (independent sums, so the same bits as one at a
+  // time), and rows run in parallel (nested calls run sequentially).
+  auto computeRow = [&](size_t r) {
     const float *row = x.f.data() + r * in;
-    for (int64_t o = 0; o < outDim; ++o) {
+    float *dst = out.f.data() + r * outDim;
+    int64_t o = 0;
+    for (; o + 8 <= outDim; o += 8) {
+      const float *w = weight.f.data() + o * in;
+      double a[8];
+      for (int j = 0; j < 8; ++j)
+        a[j] = bias ? bias->f[o + j] : 0.0;
+      for (int64_t k = 0; k < in; ++k) {
+        double v = row[k];
+        for (int j = 0; j < 8; ++j)
+          a[j] += v * w[j * in + k];
+      }
+      for (int j = 0; j < 8; ++j)
+        dst[o + j] = (float)a[j];
+    }
+    for (; o < outDim; ++o) {
       const float *w = weight.f.data() + o * in;
       double acc = bias ? bias->f[o] : 0.0;
       for (int64_t k = 0; k < in; ++k)
         acc += (double)row[k] * w[k];
-      out.f[r * outDim + o] = (float)acc;
+      dst[o] = (float)acc;
     }
-  }
+  };
+  if (rows * outDim * in >= (1 << 16))
+    llvm::parallelFor(0, rows, computeRow);
+  else
+    for (int64_t r = 0; r < rows; ++r)
+      computeRow(r);
   return out;
 }
 
