@@ -9,7 +9,11 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
 
+#include <atomic>
 #include <sstream>
+
+/// CompressionRun::setQuiet.
+static std::atomic<bool> quietRuns{false};
 
 using namespace mlir;
 using namespace mlir::tfx;
@@ -159,7 +163,8 @@ CompressionRun::begin(ModuleOp module, llvm::StringRef pass,
     emitError(module.getLoc()) << pass << ": " << llvm::toString(set.takeError());
     return failure();
   }
-  auto outputs = runCalibration(module, *set, observer, pass.str() + " calibration");
+  auto outputs = runCalibration(module, *set, observer,
+                                quietRuns ? "" : pass.str() + " calibration");
   if (!outputs) {
     emitError(module.getLoc()) << pass << ": " << llvm::toString(outputs.takeError());
     return failure();
@@ -169,12 +174,18 @@ CompressionRun::begin(ModuleOp module, llvm::StringRef pass,
   return run;
 }
 
+void CompressionRun::setQuiet(bool quiet) { quietRuns = quiet; }
+
+llvm::raw_ostream &CompressionRun::stream() {
+  return quietRuns ? llvm::nulls() : llvm::errs();
+}
+
 llvm::raw_ostream &CompressionRun::log() {
-  return llvm::errs() << pass << ": ";
+  return stream() << pass << ": ";
 }
 
 void CompressionRun::progress(llvm::StringRef what, size_t n, size_t total) {
-  if (!llvm::errs().is_displayed())
+  if (quietRuns || !llvm::errs().is_displayed())
     return;
   llvm::errs() << "\r" << pass << ": " << what << " " << n << "/" << total << "   ";
   if (n == total)
@@ -214,7 +225,7 @@ FailureOr<std::optional<Fidelity>> CompressionRun::finish(ModuleOp module) {
     log() << "fidelity not measured (no calibration data)\n";
     return std::optional<Fidelity>();
   }
-  auto outputs = runCalibration(module, *set, nullptr, pass + " check");
+  auto outputs = runCalibration(module, *set, nullptr, quietRuns ? "" : pass + " check");
   if (!outputs) {
     emitError(module.getLoc()) << pass << ": the rewritten model does not run: "
                                << llvm::toString(outputs.takeError());

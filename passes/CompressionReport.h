@@ -64,6 +64,11 @@ public:
   }
   /// A report line, prefixed with the pass name.
   llvm::raw_ostream &log();
+  /// The rest of a report line (where log() goes).
+  static llvm::raw_ostream &stream();
+  /// Silences every run's log and progress while a search runs the
+  /// passes of its candidate plans (one thread at a time runs passes).
+  static void setQuiet(bool quiet);
   /// "pass: what n/total" on one refreshed terminal line (nothing when
   /// stderr is not a terminal); the line ends when n == total.
   void progress(llvm::StringRef what, size_t n, size_t total);

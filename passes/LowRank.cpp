@@ -54,15 +54,14 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
     if (rank < 0 || rankRatio < 0 || rankRatio > 1 || energy <= 0 || energy > 1)
       return module.emitError("tfx-low-rank: need rank >= 0, rank-ratio in [0, 1] "
                               "and energy in (0, 1]");
-    auto roleList = targetRoles(module, getArgument(), targets);
-    if (failed(roleList))
+    auto selection = LinearSelection::get(module, getArgument(), targets, layers);
+    if (failed(selection))
       return failure();
-    SmallVector<std::string> roles = *roleList;
     auto func = findEntryFunction(module);
     if (!func)
       return module.emitError("tfx-low-rank: ") << llvm::toString(func.takeError());
 
-    auto found = collectLinearTargets(*func, getArgument(), roles, /*f32Only=*/false);
+    auto found = collectLinearTargets(*func, *selection, /*f32Only=*/false);
     if (failed(found))
       return failure();
     std::vector<Target> work;
@@ -108,10 +107,10 @@ struct LowRankPass : mlir::tfx::impl::TfxLowRankBase<LowRankPass> {
       run->log() << "'" << weightName(t.linear.getWeight()) << "' (" << t.role << ", "
                  << out << "x" << in << "): ";
       if (!t.factorized) {
-        llvm::errs() << "kept dense (rank " << t.rank << " saves no work)\n";
+        CompressionRun::stream() << "kept dense (rank " << t.rank << " saves no work)\n";
         continue;
       }
-      llvm::errs() << "rank " << t.rank << ", "
+      CompressionRun::stream() << "rank " << t.rank << ", "
                    << llvm::format("%.1f%%", 100 * t.retained) << " of the energy, "
                    << llvm::format("%.3fx", (double)t.rank * (out + in) / (out * in))
                    << " the multiply-adds\n";

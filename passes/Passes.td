@@ -172,6 +172,9 @@ def TfxLowRank : Tfx_CompressionPass<"tfx-low-rank"> {
            "Retained fraction of the squared singular values, when neither rank nor rank-ratio is set">,
     ListOption<"targets", "targets", "std::string",
                "Which linears: ffn, attention, other (default ffn,attention)">,
+    ListOption<"layers", "layers", "std::string",
+               "Only these linears, by the name of the weight each was made from "
+               "(any role; overrides targets)">,
     Option<"activationAware", "activation-aware", "bool", /*default=*/"false",
            "Weigh input channels by their calibration RMS before the SVD">,
   ], calibrationOptions);
@@ -213,6 +216,9 @@ def TfxPruneWeights : Tfx_CompressionPass<"tfx-prune-weights"> {
            "Where the sparsity holds: layer, row (each output channel) or global">,
     ListOption<"targets", "targets", "std::string",
                "Which linears: ffn, attention, other (default ffn,attention)">,
+    ListOption<"layers", "layers", "std::string",
+               "Only these linears, by the name of the weight each was made from "
+               "(any role; overrides targets)">,
   ], calibrationOptions);
 }
 
@@ -298,6 +304,9 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
            "Rounding: rtn (round to nearest) or gptq (error-compensating, needs calibration)">,
     ListOption<"targets", "targets", "std::string",
                "Which linears: ffn, attention, other (default ffn,attention)">,
+    ListOption<"layers", "layers", "std::string",
+               "Only these linears, by the name of the weight each was made from "
+               "(any role; overrides targets)">,
     Option<"clipSearch", "clip-search", "bool", /*default=*/"true",
            "Search each group's clipping ratio for the least rounding error">,
     Option<"damping", "damping", "double", /*default=*/"0.01",
@@ -326,6 +335,64 @@ def TfxQuantizeWeights : Tfx_CompressionPass<"tfx-quantize-weights"> {
            "Mixed precision: keep the most sensitive linears in higher precision "
            "(int8 for bits=4, float for bits=8) until the outputs' relative L2 "
            "error on the calibration data is at most this (0: off)">,
+  ], calibrationOptions);
+}
+
+//===----------------------------------------------------------------------===//
+// Budgeted automatic compression
+//===----------------------------------------------------------------------===//
+
+def TfxAutoCompress : Tfx_CompressionPass<"tfx-auto-compress"> {
+  let summary = "Choose a compression for each linear layer that meets a fidelity budget";
+  let description = [{
+    The search people do by hand, as a pass. For every targeted linear and
+    every scheme in `choices` (int8 per channel, int4-g128 with GPTQ, W8A8
+    with int8 activations per row, 2:4 with int8 values (Wanda), rank-halved
+    low rank), it measures the cost in fidelity of changing that one linear
+    alone, end to end on `sensitivity-batches` calibration batches: the
+    increase of mean next-token cross-entropy (`max-ppl-increase`), the
+    fraction of top-1 flips (`min-agreement`) or the squared relative L2
+    error of the outputs (`max-error`), quantities that roughly add over
+    layers. It estimates what each choice saves: stored bytes exactly, and
+    latency from the measured cost table of `target`.
+
+    The plan is a greedy multiple-choice knapsack: starting from float, it
+    repeatedly takes the move (one linear to a cheaper scheme) with the
+    most objective saved per unit of predicted fidelity cost that keeps the
+    predicted total within the budget. (An exact knapsack would optimize a
+    prediction; the prediction is only approximately additive, so the plan
+    is verified instead.) The plan is applied with the ordinary passes
+    (`tfx-low-rank`, `tfx-prune-weights`, `tfx-quantize-weights` with
+    `layers=`), measured on all calibration batches and on `held-out`; when
+    either misses the budget, the predicted budget is tightened and the
+    search repeats. The chosen plan prints as a table; `save-plan` writes
+    it (with the pipeline that replays it) and `html-report` draws it.
+  }];
+  let options = !listconcat([
+    Option<"maxPplIncrease", "max-ppl-increase", "double", /*default=*/"0",
+           "Budget: held-out perplexity may rise by at most this many percent (language models)">,
+    Option<"minAgreement", "min-agreement", "double", /*default=*/"0",
+           "Budget: top-1 agreement of the logits with the float model, at least this (0..1)">,
+    Option<"maxError", "max-error", "double", /*default=*/"0",
+           "Budget: relative L2 error of the outputs, at most this">,
+    Option<"objective", "objective", "std::string", /*default=*/"\"size\"",
+           "What to minimize: size (stored weight bytes) or latency">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Where the model runs: cpu or cuda (objective=latency needs a measured cost table: cpu)">,
+    ListOption<"choices", "choices", "std::string",
+               "Schemes to choose from (default int8,int4-g128,w8a8,2:4,low-rank)">,
+    ListOption<"targets", "targets", "std::string",
+               "Which linears: ffn, attention, other (default ffn,attention)">,
+    Option<"sensitivityBatches", "sensitivity-batches", "int64_t", /*default=*/"2",
+           "Calibration batches each sensitivity measurement runs">,
+    Option<"heldOut", "held-out", "std::string", /*default=*/"\"\"",
+           "Held-out inputs the plan must also meet the budget on">,
+    Option<"heldOutBatches", "held-out-batches", "int64_t", /*default=*/"0",
+           "Held-out batches to run (0: all)">,
+    Option<"savePlan", "save-plan", "std::string", /*default=*/"\"\"",
+           "Write the chosen plan (JSON) here">,
+    Option<"htmlReport", "html-report", "std::string", /*default=*/"\"\"",
+           "Write a self-contained HTML report of the search here">,
   ], calibrationOptions);
 }
 

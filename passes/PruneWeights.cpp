@@ -84,14 +84,14 @@ struct PruneWeightsPass : mlir::tfx::impl::TfxPruneWeightsBase<PruneWeightsPass>
       return module.emitError("tfx-prune-weights: sparsity must be in [0, 1), got ")
              << formatNumber(sparsity);
     bool wanda = criterion == "wanda";
-    auto roles = targetRoles(module, getArgument(), targets);
-    if (failed(roles))
+    auto selection = LinearSelection::get(module, getArgument(), targets, layers);
+    if (failed(selection))
       return failure();
     auto func = findEntryFunction(module);
     if (!func)
       return module.emitError("tfx-prune-weights: ") << llvm::toString(func.takeError());
 
-    auto found = collectLinearTargets(*func, getArgument(), *roles, /*f32Only=*/true);
+    auto found = collectLinearTargets(*func, *selection, /*f32Only=*/true);
     if (failed(found))
       return failure();
     std::vector<Target> work;
@@ -162,7 +162,7 @@ struct PruneWeightsPass : mlir::tfx::impl::TfxPruneWeightsBase<PruneWeightsPass>
       int64_t out = t.weight.shape[0], in = t.weight.shape[1];
       run->log() << "'" << t.name << "' (" << t.role << ", " << out << "x" << in << "): ";
       if (t.skipped) {
-        llvm::errs() << "kept dense (" << t.why << ")\n";
+        CompressionRun::stream() << "kept dense (" << t.why << ")\n";
         continue;
       }
       FailureOr<int64_t> stored = semi ? rewrite24(t) : rewriteCsr(t);
@@ -171,7 +171,7 @@ struct PruneWeightsPass : mlir::tfx::impl::TfxPruneWeightsBase<PruneWeightsPass>
       int64_t zeros = out * in - t.kept;
       pruned += zeros;
       total += out * in;
-      llvm::errs() << llvm::format("%.1f%% zero, ", 100.0 * zeros / (out * in))
+      CompressionRun::stream() << llvm::format("%.1f%% zero, ", 100.0 * zeros / (out * in))
                    << (semi ? "2:4" : "CSR") << ", "
                    << llvm::format("%.3fx", (double)*stored / (4.0 * out * in))
                    << " the bytes\n";

@@ -9,6 +9,7 @@
 
 #include "CompressionReport.h"
 #include "Structure.h"
+#include "Substitute.h"
 #include "Weights.h"
 #include "tfx/Passes/Passes.h"
 #include "tfx/Support/Quantize.h"
@@ -100,10 +101,9 @@ struct QuantizeWeightsPass
     if (damping <= 0)
       return module.emitError("tfx-quantize-weights: damping must be > 0");
     bool gptq = method == "gptq";
-    auto roleList = targetRoles(module, getArgument(), targets);
-    if (failed(roleList))
+    auto selection = LinearSelection::get(module, getArgument(), targets, layers);
+    if (failed(selection))
       return failure();
-    SmallVector<std::string> roles = *roleList;
     auto func = findEntryFunction(module);
     if (!func)
       return module.emitError("tfx-quantize-weights: ")
@@ -122,8 +122,8 @@ struct QuantizeWeightsPass
       auto semi = linear.getWeight().getDefiningOp<Sparse24Op>();
       Value weight = semi ? semi.getValues() : linear.getWeight();
       auto type = cast<RankedTensorType>(weight.getType());
-      if (!llvm::is_contained(roles, role) || !isWeightValue(weight) ||
-          !type.getElementType().isF32())
+      if (!isWeightValue(weight) || !type.getElementType().isF32() ||
+          !selection->selects(role, weightName(weight)))
         return WalkResult::advance();
       if (semi && (gptq || maxError > 0)) {
         sparseKept.push_back(weightName(weight));
@@ -153,7 +153,7 @@ struct QuantizeWeightsPass
       work.push_back(std::move(t));
       return WalkResult::advance();
     });
-    if (walk.wasInterrupted())
+    if (walk.wasInterrupted() || failed(selection->checkAllFound(module)))
       return failure();
 
     OpObserver observer;
@@ -260,62 +260,6 @@ struct QuantizeWeightsPass
     return success(succeeded(run->finish(module)));
   }
 
-  /// What a linear computes under a choice: x W^T + b becomes
-  /// x (W + delta)^T + b, or, with quantized activations, xq Wq^T + b, xq
-  /// the input rounded as tfx.quantize_activations rounds it.
-  struct Choice {
-    const Tensor *delta = nullptr;
-    /// W8A8: the dequantized weight Wq and the float W.
-    const Tensor *quantized = nullptr, *weight = nullptr;
-    /// W8A8 static: the input's range; dynamic (per row) when null.
-    const ActivationQuant *fixed = nullptr;
-  };
-
-  /// An observer that applies each listed linear's choice to its result.
-  static OpObserver substitute(llvm::DenseMap<Operation *, Choice> choices) {
-    return [choices = std::move(choices)](Operation *op, ArrayRef<const Tensor *> operands,
-                                          Tensor &result) {
-      auto it = choices.find(op);
-      if (it == choices.end())
-        return;
-      const Choice &choice = it->second;
-      const Tensor &x = *operands[0];
-      if (!choice.quantized) {
-        const Tensor &d = *choice.delta;
-        int64_t out = d.shape[0], in = d.shape[1], rows = x.numElements() / in;
-        for (int64_t r = 0; r < rows; ++r) {
-          const float *xr = x.f.data() + r * in;
-          for (int64_t o = 0; o < out; ++o) {
-            const float *dr = d.f.data() + o * in;
-            double s = 0;
-            for (int64_t c = 0; c < in; ++c)
-              s += (double)xr[c] * dr[c];
-            result.f[r * out + o] += (float)s;
-          }
-        }
-        return;
-      }
-      const Tensor &wq = *choice.quantized, &w = *choice.weight;
-      int64_t out = w.shape[0], in = w.shape[1], rows = x.numElements() / in;
-      std::vector<float> xq(x.f.begin(), x.f.end());
-      if (choice.fixed)
-        for (float &v : xq)
-          v = choice.fixed->roundTrip(v);
-      else
-        roundTripRows(xq.data(), rows, in, 8);
-      for (int64_t r = 0; r < rows; ++r) {
-        const float *xr = x.f.data() + r * in, *qr = xq.data() + r * in;
-        for (int64_t o = 0; o < out; ++o) {
-          const float *wr = w.f.data() + o * in, *wqr = wq.f.data() + o * in;
-          double s = 0;
-          for (int64_t c = 0; c < in; ++c)
-            s += (double)qr[c] * wqr[c] - (double)xr[c] * wr[c];
-          result.f[r * out + o] += (float)s;
-        }
-      }
-    };
-  }
-
   static Tensor delta(const Target &t, const std::optional<QuantizedWeight> &q) {
     Tensor d = q ? q->dequantized() : Tensor::floats(t.weight.shape);
     if (q)
@@ -345,7 +289,7 @@ struct QuantizeWeightsPass
     // changes nothing).
     bool w8a8 = activations != "none";
     std::vector<Tensor> lowDelta, highDelta, lowWeight;
-    std::vector<Choice> low, high;
+    std::vector<LinearSubstitute> low, high;
     for (Target &t : work) {
       lowWeight.push_back(w8a8 ? t.quantized->dequantized() : Tensor());
       lowDelta.push_back(w8a8 ? Tensor() : delta(t, t.quantized));
@@ -358,14 +302,14 @@ struct QuantizeWeightsPass
       else
         low.push_back({&lowDelta[n]});
     }
-    auto measure = [&](llvm::DenseMap<Operation *, Choice> choices) -> FailureOr<double> {
-      auto fidelity = run.measureWith(module, substitute(std::move(choices)));
+    auto measure = [&](llvm::DenseMap<Operation *, LinearSubstitute> choices) -> FailureOr<double> {
+      auto fidelity = run.measureWith(module, substituteLinears(std::move(choices)));
       if (failed(fidelity))
         return failure();
       return fidelity->worstRelL2();
     };
     for (auto [n, t] : llvm::enumerate(work)) {
-      llvm::DenseMap<Operation *, Choice> one;
+      llvm::DenseMap<Operation *, LinearSubstitute> one;
       one[t.linear] = low[n];
       auto error = measure(std::move(one));
       if (failed(error))
@@ -380,7 +324,7 @@ struct QuantizeWeightsPass
       return a->sensitivity > b->sensitivity;
     });
     auto current = [&]() {
-      llvm::DenseMap<Operation *, Choice> all;
+      llvm::DenseMap<Operation *, LinearSubstitute> all;
       for (auto [n, t] : llvm::enumerate(work))
         all[t.linear] = t.promoted ? high[n] : low[n];
       return measure(std::move(all));

@@ -66,19 +66,6 @@ std::string stripSuffix(std::string name) {
   return name;
 }
 
-/// The weight a pass's output was derived from: `name` less the suffixes
-/// the passes append (quantized, smoothed, pruned, 2:4 or low-rank parts).
-std::string sourceName(llvm::StringRef name) {
-  for (bool again = true; again;) {
-    again = false;
-    for (llvm::StringRef suffix : {".q8", ".q4", ".smooth", ".pruned", ".values",
-                                   ".lowrank_a", ".lowrank_b"})
-      if (name.consume_back(suffix))
-        again = true;
-  }
-  return name.str();
-}
-
 /// Roles by source weight name, from the float model (a compressed model's
 /// structure may no longer match: int8 activations sit between the
 /// attention and its output projection).
@@ -89,7 +76,7 @@ llvm::StringMap<std::string> rolesByName(func::FuncOp func) {
     std::string name = weightName(linear.getWeight());
     auto it = roles.find(linear);
     if (!name.empty() && it != roles.end())
-      byName[sourceName(name)] = it->second;
+      byName[sourceWeightName(name)] = it->second;
   });
   return byName;
 }
@@ -222,7 +209,7 @@ llvm::Expected<std::string> mlir::tfx::compressionReport(ModuleOp original, Modu
   func->walk([&](LinearOp linear) {
     LayerRow row = describe(linear, roles.lookup(linear));
     if (!roles.count(linear)) {
-      auto it = floatRoles.find(sourceName(row.name));
+      auto it = floatRoles.find(sourceWeightName(row.name));
       if (it != floatRoles.end())
         row.role = it->second;
     }

@@ -73,9 +73,62 @@ FailureOr<Value> mlir::tfx::createF32Weight(OpBuilder &b, Location loc,
                       name);
 }
 
+std::string mlir::tfx::sourceWeightName(llvm::StringRef name) {
+  for (bool again = true; again;) {
+    again = false;
+    for (llvm::StringRef suffix : {".q8", ".q4", ".smooth", ".pruned", ".values",
+                                   ".lowrank_a", ".lowrank_b"}) {
+      // A blob whose name was taken gets "_<n>" appended by MLIR.
+      llvm::StringRef base = name;
+      size_t underscore = base.rfind('_');
+      if (underscore != llvm::StringRef::npos && underscore + 1 < base.size() &&
+          llvm::all_of(base.drop_front(underscore + 1), llvm::isDigit) &&
+          base.take_front(underscore).ends_with(suffix))
+        base = base.take_front(underscore);
+      if (base.consume_back(suffix)) {
+        name = base;
+        again = true;
+      }
+    }
+  }
+  return name.str();
+}
+
+FailureOr<LinearSelection> LinearSelection::get(ModuleOp module, llvm::StringRef pass,
+                                                llvm::ArrayRef<std::string> targets,
+                                                llvm::ArrayRef<std::string> layers) {
+  LinearSelection s;
+  s.pass = pass.str();
+  auto roles = targetRoles(module, pass, targets);
+  if (failed(roles))
+    return failure();
+  s.roles = std::move(*roles);
+  for (const std::string &name : layers)
+    s.layers[name] = false;
+  return s;
+}
+
+bool LinearSelection::selects(llvm::StringRef role, llvm::StringRef weight) {
+  if (layers.empty())
+    return llvm::is_contained(roles, role);
+  auto it = layers.find(sourceWeightName(weight));
+  if (it == layers.end())
+    return false;
+  it->second = true;
+  return true;
+}
+
+LogicalResult LinearSelection::checkAllFound(Operation *where) const {
+  for (const auto &entry : layers)
+    if (!entry.second)
+      return where->emitError(pass) << ": layers names '" << entry.getKey()
+                                    << "', which no linear's weight was made from";
+  return success();
+}
+
 FailureOr<std::vector<LinearTarget>>
-mlir::tfx::collectLinearTargets(func::FuncOp func, llvm::StringRef pass,
-                                llvm::ArrayRef<std::string> roles, bool f32Only) {
+mlir::tfx::collectLinearTargets(func::FuncOp func, LinearSelection &selection,
+                                bool f32Only) {
   llvm::DenseMap<Operation *, std::string> roleOf = linearRoles(func);
   std::vector<LinearTarget> found;
   WalkResult walk = func.walk([&](LinearOp linear) -> WalkResult {
@@ -84,19 +137,21 @@ mlir::tfx::collectLinearTargets(func::FuncOp func, llvm::StringRef pass,
       role = "other";
     Value weight = linear.getWeight();
     auto type = cast<RankedTensorType>(weight.getType());
-    if (!llvm::is_contained(roles, role) || !isWeightValue(weight) ||
+    if (!isWeightValue(weight) ||
         (f32Only && (!type.getElementType().isF32() || type.getRank() != 2)))
+      return WalkResult::advance();
+    std::string name = weightName(weight);
+    if (!selection.selects(role, name))
       return WalkResult::advance();
     auto w = readWeight(weight);
     if (!w) {
-      linear.emitError(pass) << ": " << llvm::toString(w.takeError());
+      linear.emitError(selection.passName()) << ": " << llvm::toString(w.takeError());
       return WalkResult::interrupt();
     }
-    std::string name = weightName(weight);
     found.push_back({linear, role, name.empty() ? "linear" : name, std::move(*w)});
     return WalkResult::advance();
   });
-  if (walk.wasInterrupted())
+  if (walk.wasInterrupted() || failed(selection.checkAllFound(func)))
     return failure();
   return found;
 }

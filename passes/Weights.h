@@ -13,6 +13,7 @@
 #include "tfx/Support/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <vector>
@@ -37,13 +38,39 @@ struct LinearTarget {
   Tensor weight;
 };
 
-/// The linears of `func`, in order, whose role is in `roles` and whose
+/// The weight a pass's output was derived from: `name` less the suffixes
+/// the passes append (quantized, smoothed, pruned, 2:4 or low-rank parts).
+std::string sourceWeightName(llvm::StringRef name);
+
+/// Which linears a compression pass rewrites: those whose role is in its
+/// `targets` option (default ffn, attention) or, when its `layers` option
+/// names weights, those whose weight was made from one of them, whatever
+/// their role (a compression plan lists its linears this way).
+class LinearSelection {
+public:
+  static FailureOr<LinearSelection> get(ModuleOp module, llvm::StringRef pass,
+                                        llvm::ArrayRef<std::string> targets,
+                                        llvm::ArrayRef<std::string> layers);
+  /// Whether a linear of `role` whose weight is `weight` is selected.
+  bool selects(llvm::StringRef role, llvm::StringRef weight);
+  /// Fails, naming it, when a listed layer matched no linear.
+  LogicalResult checkAllFound(Operation *where) const;
+  llvm::StringRef passName() const { return pass; }
+
+private:
+  std::string pass;
+  SmallVector<std::string> roles;
+  /// Listed source names, and whether a linear matched each.
+  llvm::StringMap<bool> layers;
+};
+
+/// The linears of `func`, in order, that `selection` selects and whose
 /// weight is a weight value (f32 and 2-D too when `f32Only`), with their
-/// weights read. A weight that cannot be read fails with a diagnostic that
-/// starts with `pass`.
-FailureOr<std::vector<LinearTarget>>
-collectLinearTargets(func::FuncOp func, llvm::StringRef pass,
-                     llvm::ArrayRef<std::string> roles, bool f32Only);
+/// weights read. A weight that cannot be read, or a listed layer that is
+/// not found, fails with a diagnostic that starts with the pass name.
+FailureOr<std::vector<LinearTarget>> collectLinearTargets(func::FuncOp func,
+                                                          LinearSelection &selection,
+                                                          bool f32Only);
 
 /// An `arith.constant dense_resource<name>` of `type` holding `t`, built at
 /// `b`'s insertion point. Errors name the weight.

@@ -23,7 +23,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -121,6 +123,40 @@ static cl::opt<std::string> heldOutPath(
 static cl::opt<int64_t> heldOutBatches("held-out-batches",
                                        cl::desc("Batches of --held-out to run (0: all)"),
                                        cl::init(0), cl::cat(category));
+static cl::OptionCategory autoCategory("tfx-compile automatic compression options");
+static cl::opt<bool> autoCompress(
+    "auto-compress",
+    cl::desc("Choose a compression for every linear (int8, int4-g128 GPTQ, W8A8, "
+             "2:4, low rank) that meets a budget (--max-ppl-increase, "
+             "--min-agreement or --max-error) on --calibration and --held-out "
+             "with the smallest (--objective size) or fastest model; prints the "
+             "plan, writes it (--save-plan) and, with --report FILE.html, a page "
+             "of the search"),
+    cl::cat(autoCategory));
+static cl::opt<std::string> maxPplIncrease(
+    "max-ppl-increase",
+    cl::desc("Budget of --auto-compress: perplexity may rise by at most this "
+             "(2% or 2, in percent)"),
+    cl::value_desc("PERCENT"), cl::cat(autoCategory));
+static cl::opt<double> minAgreement(
+    "min-agreement",
+    cl::desc("Budget of --auto-compress: top-1 agreement of the logits with the "
+             "float model, at least this (0.99)"),
+    cl::init(0), cl::cat(autoCategory));
+static cl::opt<std::string> objective("objective",
+                                      cl::desc("What --auto-compress minimizes: size "
+                                               "(default) or latency"),
+                                      cl::init("size"), cl::cat(autoCategory));
+static cl::opt<std::string> savePlan(
+    "save-plan",
+    cl::desc("Where --auto-compress writes its plan (default NAME.plan.json "
+             "beside -o NAME)"),
+    cl::value_desc("FILE"), cl::cat(autoCategory));
+static cl::opt<std::string> planPath(
+    "plan",
+    cl::desc("Replay a plan that --auto-compress wrote: the same passes, the same "
+             "model, bit for bit"),
+    cl::value_desc("FILE"), cl::cat(autoCategory));
 static cl::opt<bool> noRaise("no-raise",
                              cl::desc("Keep the imported ONNX ops unraised"),
                              cl::cat(category));
@@ -164,6 +200,73 @@ static cl::opt<int64_t> keepLayers(
              "draft model for speculative decoding)"),
     cl::init(0), cl::cat(decoderCategory));
 
+/// The tfx-auto-compress invocation the --auto-compress options ask for.
+static std::optional<std::string> autoCompressPipeline(bool htmlReport,
+                                                       std::string &plan) {
+  std::string budget;
+  int budgets = 0;
+  if (!maxPplIncrease.empty()) {
+    StringRef text = StringRef(maxPplIncrease).trim();
+    text.consume_back("%");
+    double percent;
+    if (text.getAsDouble(percent) || !(percent > 0)) {
+      errs() << "tfx-compile: bad --max-ppl-increase '" << maxPplIncrease
+             << "' (a percentage > 0: 2% or 2)\n";
+      return std::nullopt;
+    }
+    budget = " max-ppl-increase=" + text.str();
+    ++budgets;
+  }
+  if (minAgreement.getNumOccurrences()) {
+    if (!(minAgreement > 0 && minAgreement <= 1)) {
+      errs() << "tfx-compile: --min-agreement must be in (0, 1]\n";
+      return std::nullopt;
+    }
+    budget += " min-agreement=" + std::to_string(minAgreement);
+    ++budgets;
+  }
+  if (maxError.getNumOccurrences()) {
+    budget += " max-error=" + std::to_string(maxError);
+    ++budgets;
+  }
+  if (budgets != 1) {
+    errs() << "tfx-compile: --auto-compress needs one budget: --max-ppl-increase, "
+              "--min-agreement or --max-error\n";
+    return std::nullopt;
+  }
+  if (calibrationPath.empty()) {
+    errs() << "tfx-compile: --auto-compress needs --calibration\n";
+    return std::nullopt;
+  }
+  if (!quantize.empty() || decoder) {
+    errs() << "tfx-compile: --auto-compress chooses the quantization itself; it does "
+              "not combine with --quantize or --decoder\n";
+    return std::nullopt;
+  }
+  plan = savePlan;
+  if (plan.empty() && outputPath != "-") {
+    StringRef base = outputPath;
+    for (StringRef ext : {".o", ".so", ".a", ".mlir"})
+      if (base.ends_with(ext)) {
+        base = base.drop_back(ext.size());
+        break;
+      }
+    plan = base.str() + ".plan.json";
+  }
+  std::string pass = "tfx-auto-compress{" + budget.substr(1) + " objective=" + objective +
+                     " target=" + (StringRef(target).starts_with("cuda") ? "cuda" : "cpu") +
+                     " calibration=" + calibrationPath;
+  if (!heldOutPath.empty())
+    pass += " held-out=" + heldOutPath;
+  if (heldOutBatches)
+    pass += " held-out-batches=" + std::to_string(heldOutBatches);
+  if (!plan.empty())
+    pass += " save-plan=" + plan;
+  if (htmlReport)
+    pass += " html-report=" + reportPath;
+  return pass + "}";
+}
+
 static bool parseShapeOptions(mlir::tfx::ImportOptions &options) {
   for (const std::string &d : dims) {
     auto [name, value] = StringRef(d).split('=');
@@ -195,7 +298,7 @@ static bool parseShapeOptions(mlir::tfx::ImportOptions &options) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&category, &decoderCategory});
+  cl::HideUnrelatedOptions({&category, &autoCategory, &decoderCategory});
   cl::AddExtraVersionPrinter(
       [](raw_ostream &os) { os << "tfx-compile " TFX_VERSION "\n"; });
   cl::ParseCommandLineOptions(argc, argv,
@@ -294,6 +397,29 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
 
+  bool htmlReport = StringRef(reportPath).ends_with(".html");
+  std::string searchPass, planFile;
+  bool savePlanIsTemporary = false;
+  if (autoCompress) {
+    auto pipeline = autoCompressPipeline(htmlReport, planFile);
+    if (!pipeline)
+      return 2;
+    searchPass = *pipeline;
+  } else if (!maxPplIncrease.empty() || minAgreement.getNumOccurrences() ||
+             objective.getNumOccurrences() || !savePlan.empty()) {
+    errs() << "tfx-compile: --max-ppl-increase, --min-agreement, --objective and "
+              "--save-plan are for --auto-compress\n";
+    return 2;
+  } else if (htmlReport) {
+    errs() << "tfx-compile: an HTML --report draws an --auto-compress search; use "
+              ".md or .json for other reports\n";
+    return 2;
+  }
+  if (!planPath.empty() && (autoCompress || !quantize.empty() || decoder)) {
+    errs() << "tfx-compile: --plan replays a plan by itself; it does not combine "
+              "with --auto-compress, --quantize or --decoder\n";
+    return 2;
+  }
   if (!quantize.empty()) {
     auto pipeline = mlir::tfx::quantizationPipeline(quantize, calibrationPath, maxError);
     if (!pipeline) {
@@ -301,17 +427,18 @@ int main(int argc, char **argv) {
       return 2;
     }
     passes = passes.empty() ? *pipeline : passes + "," + *pipeline;
-  } else if (!calibrationPath.empty() && reportPath.empty()) {
+  } else if (!calibrationPath.empty() && reportPath.empty() && !autoCompress) {
     errs() << "tfx-compile: --calibration is for --quantize and --report; passes "
               "take their own calibration= option\n";
     return 2;
   }
-  if (maxError != 0 && (quantize.empty() || maxError < 0)) {
-    errs() << "tfx-compile: --max-error needs --quantize and a budget > 0\n";
+  if (maxError != 0 && ((quantize.empty() && !autoCompress) || maxError < 0)) {
+    errs() << "tfx-compile: --max-error needs --quantize or --auto-compress and a "
+              "budget > 0\n";
     return 2;
   }
-  if (!heldOutPath.empty() && reportPath.empty()) {
-    errs() << "tfx-compile: --held-out is for --report\n";
+  if (!heldOutPath.empty() && reportPath.empty() && !autoCompress) {
+    errs() << "tfx-compile: --held-out is for --report and --auto-compress\n";
     return 2;
   }
   if (!reportPath.empty() && decoder) {
@@ -319,6 +446,49 @@ int main(int argc, char **argv) {
               "combine with --decoder\n";
     return 2;
   }
+  // --auto-compress searches in a context of its own and writes the plan;
+  // the artifact is then built from the plan file exactly as --plan builds
+  // it, so that replaying the plan reproduces it bit for bit.
+  if (autoCompress) {
+    savePlanIsTemporary = planFile.empty();
+    if (savePlanIsTemporary) {
+      SmallString<128> path;
+      if (std::error_code ec = sys::fs::createTemporaryFile("tfx-plan", "json", path)) {
+        errs() << "tfx-compile: cannot create a plan file: " << ec.message() << "\n";
+        return 1;
+      }
+      planFile = path.str().str();
+      searchPass.insert(searchPass.size() - 1, " save-plan=" + planFile);
+    }
+    {
+      mlir::MLIRContext searchCtx;
+      searchCtx.appendDialectRegistry(registry);
+      searchCtx.loadAllAvailableDialects();
+      llvm::SourceMgr searchSources;
+      mlir::SourceMgrDiagnosticHandler searchDiagnostics(searchSources, &searchCtx);
+      mlir::OwningOpRef<mlir::ModuleOp> searched =
+          mlir::tfx::importModel(modelPath, searchCtx, options);
+      if (!searched || failed(mlir::verify(*searched)))
+        return 1;
+      mlir::PassManager pm(&searchCtx, mlir::ModuleOp::getOperationName());
+      std::string message;
+      llvm::raw_string_ostream os(message);
+      if (failed(mlir::parsePassPipeline(passes.empty() ? searchPass
+                                                        : passes + "," + searchPass,
+                                         pm, os))) {
+        errs() << "tfx-compile: bad --passes: " << message << "\n";
+        return 2;
+      }
+      if (failed(pm.run(*searched)))
+        return 1;
+    }
+    planPath = planFile;
+  }
+  llvm::scope_exit removeTemporaryPlan([&] {
+    if (autoCompress && savePlanIsTemporary)
+      sys::fs::remove(planFile);
+  });
+
   // With --decoder the passes run on each step's import, before it
   // becomes a cached step.
   steps.passes = passes;
@@ -328,9 +498,18 @@ int main(int argc, char **argv) {
   if (!module || failed(mlir::verify(*module)))
     return 1;
 
+  if (!planPath.empty()) {
+    auto pipeline = mlir::tfx::planPipeline(planPath, *module);
+    if (!pipeline) {
+      errs() << "tfx-compile: --plan: " << toString(pipeline.takeError()) << "\n";
+      return 1;
+    }
+    passes = passes.empty() ? *pipeline : passes + "," + *pipeline;
+  }
+
   // The float model, kept for the report's comparison.
   mlir::OwningOpRef<mlir::ModuleOp> original;
-  if (!reportPath.empty())
+  if (!reportPath.empty() && !htmlReport)
     original = module->clone();
   if (!passes.empty() && !decoder) {
     mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
@@ -347,7 +526,7 @@ int main(int argc, char **argv) {
   // The report is measured before code generation and written after it,
   // so that a failure leaves neither behind.
   std::string report;
-  if (!reportPath.empty()) {
+  if (!reportPath.empty() && !htmlReport) {
     mlir::tfx::ReportOptions reportOptions;
     reportOptions.model = modelPath;
     reportOptions.recipe =
@@ -364,7 +543,7 @@ int main(int argc, char **argv) {
     report = std::move(*text);
   }
   auto writeReport = [&]() -> int {
-    if (reportPath.empty())
+    if (reportPath.empty() || htmlReport)
       return 0;
     std::string error;
     auto file = mlir::openOutputFile(reportPath, &error);

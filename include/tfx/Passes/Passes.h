@@ -3,6 +3,7 @@
 #define TFX_PASSES_PASSES_H
 
 #include "tfx/Dialect/Tfx.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "llvm/Support/Error.h"
 
@@ -31,6 +32,11 @@ void registerTfxPipelines();
 llvm::Expected<std::string> quantizationPipeline(llvm::StringRef scheme,
                                                  llvm::StringRef calibration,
                                                  double maxError = 0);
+
+/// The pipeline of a plan file that tfx-auto-compress wrote (save-plan),
+/// after checking that every linear it names is in `module` with the shape
+/// it had there. Running it on the same model reproduces the plan's model.
+llvm::Expected<std::string> planPipeline(llvm::StringRef path, mlir::ModuleOp module);
 
 } // namespace mlir::tfx
 

@@ -2,9 +2,9 @@
 test inputs for the project's models at sequence lengths their reference
 files do not cover.
 
-usage: long_inputs.py OUT.safetensors --batch B --seq S --vocab V [--pad N]
+usage: long_inputs.py OUT.safetensors --batch B --seq S --vocab V [--pad N] [--seed S]
 Row 0 has its last N keys padded (attention_mask 0); the ids are uniform in
-[0, V) from a fixed seed.
+[0, V) from a fixed seed (0 unless --seed).
 """
 import argparse
 import json
@@ -20,8 +20,9 @@ def main():
     p.add_argument("--seq", type=int, required=True)
     p.add_argument("--vocab", type=int, required=True)
     p.add_argument("--pad", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(a.seed)
     ids = rng.integers(0, a.vocab, size=(a.batch, a.seq), dtype=np.int64)
     mask = np.ones((a.batch, a.seq), dtype=np.int64)
     if a.pad:
