@@ -39,6 +39,17 @@ done
 $bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
   --input-shape attention_mask=3x16 --quantize=w8a8 \
   --calibration "$models/gpt2-test/reference.safetensors" --emit=mlir -o "$tmp/m.mlir" 2>/dev/null
+# Automatic compression: every scheme's candidate weights (SVD, GPTQ of
+# low-rank factors, 2:4 selection), the search, its plan file and HTML page,
+# and the replay of the plan.
+$bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
+  --input-shape attention_mask=3x16 --auto-compress --max-error 0.05 \
+  --calibration "$models/gpt2-test/reference.safetensors" --report "$tmp/plan.html" \
+  --emit=mlir -o "$tmp/auto.mlir" 2>/dev/null
+$bin/tfx-compile "$models/gpt2-test" --input-shape input_ids=3x16 \
+  --input-shape attention_mask=3x16 --plan "$tmp/auto.plan.json" --emit=mlir \
+  -o "$tmp/replay.mlir" 2>/dev/null
+cmp "$tmp/auto.mlir" "$tmp/replay.mlir"
 if [ -d ../shared/models ]; then
   for onnx in ../shared/models/*/model.*.onnx; do
     $bin/tfx-compile "$onnx" --emit=mlir -o "$tmp/m.mlir"
