@@ -51,7 +51,7 @@ namespace {
 /// A scheme is a structure (the weight as stored: dense, 2:4, or two
 /// low-rank factors) with a number format for what is stored.
 enum class Structure { Dense, Sparse24, LowRank };
-enum class Numeric { Float, Int8, Int4, W8A8 };
+enum class Numeric { Float, Int8, Int4, Int4Channel, W8A8 };
 
 struct SchemeInfo {
   const char *name;
@@ -76,6 +76,7 @@ double relativeTime(Numeric n) {
   case Numeric::Int8:
     return 1.06;
   case Numeric::Int4:
+  case Numeric::Int4Channel:
     return 1.16;
   case Numeric::W8A8:
     return 0.30;
@@ -88,6 +89,7 @@ const SchemeInfo kSchemes[] = {
     {"float", Structure::Dense, Numeric::Float},
     {"int8", Structure::Dense, Numeric::Int8},
     {"int4-g128", Structure::Dense, Numeric::Int4},
+    {"int4", Structure::Dense, Numeric::Int4Channel},
     {"w8a8", Structure::Dense, Numeric::W8A8},
     {"2:4", Structure::Sparse24, Numeric::Int8},
     {"low-rank", Structure::LowRank, Numeric::Float},
@@ -95,11 +97,11 @@ const SchemeInfo kSchemes[] = {
     {"low-rank+int4", Structure::LowRank, Numeric::Int4},
     {"low-rank+w8a8", Structure::LowRank, Numeric::W8A8},
 };
-constexpr const char *kDefaultChoices[] = {"int8", "int4-g128", "w8a8", "2:4",
+constexpr const char *kDefaultChoices[] = {"int8", "int4-g128", "int4", "w8a8", "2:4",
                                            "low-rank+int8", "low-rank+int4",
                                            "low-rank+w8a8"};
 constexpr const char *kChoiceList =
-    "int8, int4-g128, w8a8, 2:4, low-rank, low-rank+int8, low-rank+int4, low-rank+w8a8";
+    "int8, int4-g128, int4, w8a8, 2:4, low-rank, low-rank+int8, low-rank+int4, low-rank+w8a8";
 
 const SchemeInfo *findScheme(llvm::StringRef name) {
   for (const SchemeInfo &s : kSchemes)
@@ -273,14 +275,14 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
                                         const std::vector<double> &hessian) {
     if (numeric == Numeric::Float)
       return w;
+    bool int4 = numeric == Numeric::Int4 || numeric == Numeric::Int4Channel;
     QuantizeOptions options;
-    options.bits = numeric == Numeric::Int4 ? 4 : 8;
-    if (numeric == Numeric::Int4) {
-      options.groupSize = int4Group(w.shape[1]);
+    options.bits = int4 ? 4 : 8;
+    if (int4) {
+      options.groupSize = numeric == Numeric::Int4 ? int4Group(w.shape[1]) : 0;
       options.actOrder = true;
     }
-    auto q = numeric == Numeric::Int4 ? quantizeGPTQ(w, hessian, options)
-                                      : quantizeRoundToNearest(w, options);
+    auto q = int4 ? quantizeGPTQ(w, hessian, options) : quantizeRoundToNearest(w, options);
     if (!q)
       return q.takeError();
     return q->dequantized();
@@ -296,6 +298,8 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       return rows * cols + rows * 4;
     case Numeric::Int4:
       return rows * cols / 2 + rows * (cols / int4Group(cols)) * 4;
+    case Numeric::Int4Channel:
+      return rows * cols / 2 + rows * 4;
     }
     return 0;
   }
@@ -364,7 +368,7 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       if (!a)
         return finish(a.takeError());
       std::vector<double> inner;
-      if (numeric == Numeric::Int4) {
+      if (numeric == Numeric::Int4 || numeric == Numeric::Int4Channel) {
         std::vector<double> ah(rank * in, 0.0);
         for (int64_t r = 0; r < rank; ++r)
           for (int64_t k = 0; k < in; ++k) {
@@ -496,6 +500,8 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
         "tfx-prune-weights{pattern=2:4 criterion=wanda" + cal);
     add(names([](S, N n) { return n == N::Int4; }),
         "tfx-quantize-weights{bits=4 group-size=128 method=gptq" + cal);
+    add(names([](S, N n) { return n == N::Int4Channel; }),
+        "tfx-quantize-weights{bits=4 group-size=0 method=gptq" + cal);
     add(names([](S, N n) { return n == N::Int8; }), "tfx-quantize-weights{bits=8 group-size=0");
     add(names([](S, N n) { return n == N::W8A8; }),
         "tfx-quantize-weights{bits=8 group-size=0 activations=dynamic");

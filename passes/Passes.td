@@ -346,7 +346,8 @@ def TfxAutoCompress : Tfx_CompressionPass<"tfx-auto-compress"> {
   let summary = "Choose a compression for each linear layer that meets a fidelity budget";
   let description = [{
     The search people do by hand, as a pass. For every targeted linear and
-    every scheme in `choices` (int8 per channel, int4-g128 with GPTQ, W8A8
+    every scheme in `choices` (int8 per channel, int4 in groups of 128 or per
+    channel with GPTQ, W8A8
     with int8 activations per row, 2:4 with int8 values (Wanda), rank-halved
     low rank), it measures the cost in fidelity of changing that one linear
     alone, end to end on `sensitivity-batches` calibration batches: the
@@ -380,7 +381,7 @@ def TfxAutoCompress : Tfx_CompressionPass<"tfx-auto-compress"> {
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "Where the model runs: cpu or cuda (objective=latency needs a measured cost table: cpu)">,
     ListOption<"choices", "choices", "std::string",
-               "Schemes to choose from (default int8,int4-g128,w8a8,2:4,low-rank)">,
+               "Schemes to choose from (default int8,int4-g128,int4,w8a8,2:4,low-rank+int8,low-rank+int4,low-rank+w8a8; also low-rank)">,
     ListOption<"targets", "targets", "std::string",
                "Which linears: ffn, attention, other (default ffn,attention)">,
     Option<"sensitivityBatches", "sensitivity-batches", "int64_t", /*default=*/"2",

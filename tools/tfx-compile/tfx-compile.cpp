@@ -147,6 +147,15 @@ static cl::opt<std::string> objective("objective",
                                       cl::desc("What --auto-compress minimizes: size "
                                                "(default) or latency"),
                                       cl::init("size"), cl::cat(autoCategory));
+static cl::opt<std::string> autoChoices(
+    "auto-choices",
+    cl::desc("Schemes --auto-compress chooses from (default int8,int4-g128,int4,w8a8,2:4,"
+             "low-rank+int8,low-rank+int4,low-rank+w8a8; also low-rank)"),
+    cl::value_desc("LIST"), cl::cat(autoCategory));
+static cl::opt<int64_t> sensitivityBatches(
+    "sensitivity-batches",
+    cl::desc("Calibration batches each --auto-compress sensitivity measurement runs (2)"),
+    cl::init(2), cl::cat(autoCategory));
 static cl::opt<std::string> savePlan(
     "save-plan",
     cl::desc("Where --auto-compress writes its plan (default NAME.plan.json "
@@ -256,6 +265,10 @@ static std::optional<std::string> autoCompressPipeline(bool htmlReport,
   std::string pass = "tfx-auto-compress{" + budget.substr(1) + " objective=" + objective +
                      " target=" + (StringRef(target).starts_with("cuda") ? "cuda" : "cpu") +
                      " calibration=" + calibrationPath;
+  if (!autoChoices.empty())
+    pass += " choices=" + autoChoices;
+  if (sensitivityBatches.getNumOccurrences())
+    pass += " sensitivity-batches=" + std::to_string(sensitivityBatches);
   if (!heldOutPath.empty())
     pass += " held-out=" + heldOutPath;
   if (heldOutBatches)
@@ -406,9 +419,11 @@ int main(int argc, char **argv) {
       return 2;
     searchPass = *pipeline;
   } else if (!maxPplIncrease.empty() || minAgreement.getNumOccurrences() ||
-             objective.getNumOccurrences() || !savePlan.empty()) {
-    errs() << "tfx-compile: --max-ppl-increase, --min-agreement, --objective and "
-              "--save-plan are for --auto-compress\n";
+             objective.getNumOccurrences() || !savePlan.empty() || !autoChoices.empty() ||
+             sensitivityBatches.getNumOccurrences()) {
+    errs() << "tfx-compile: --max-ppl-increase, --min-agreement, --objective, "
+              "--auto-choices, --sensitivity-batches and --save-plan are for "
+              "--auto-compress\n";
     return 2;
   } else if (htmlReport) {
     errs() << "tfx-compile: an HTML --report draws an --auto-compress search; use "

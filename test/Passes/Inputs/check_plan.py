@@ -36,6 +36,7 @@ STORED = {
     "float": [],
     "int8": ["{}.q8"],
     "int4-g128": ["{}.q4"],
+    "int4": ["{}.q4"],
     "w8a8": ["{}.q8"],
     "2:4": ["{}.values.q8"],
     "low-rank": ["{}.lowrank_a", "{}.lowrank_b"],
