@@ -5,7 +5,8 @@
 // 2. Every scheme's weight is computed for every linear with the same math
 //    as the passes that apply it, and its fidelity cost measured with only
 //    that linear changed (an interpreter observer substitutes the result).
-// 3. A greedy multiple-choice knapsack picks one scheme per linear.
+// 3. An exact multiple-choice knapsack (dynamic programming over the
+//    budget in small units) picks one scheme per linear.
 // 4. The plan becomes a pipeline of the ordinary passes; a copy of the
 //    model runs it and is measured on the calibration and held-out sets.
 //    A miss tightens the predicted budget and repeats from 3.
@@ -418,43 +419,65 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
     return objective == "latency" ? c.seconds : (double)c.bytes;
   }
 
-  /// Greedy multiple-choice knapsack under `budgetLimit`: moves one linear
-  /// at a time to a cheaper scheme, the move with the most objective saved
-  /// per unit of added cost first (a move that adds no cost first of all).
-  std::vector<size_t> greedy(const std::vector<Layer> &layers, double budgetLimit,
-                             std::vector<PlanPoint> *steps) {
-    std::vector<size_t> chosen(layers.size(), 0);
-    double predicted = 0;
-    while (true) {
-      double bestRatio = -1, bestGain = 0;
-      size_t bestLayer = 0, bestChoice = 0;
-      for (size_t i = 0; i < layers.size(); ++i) {
-        const Candidate &now = layers[i].candidates[chosen[i]];
-        for (size_t c = 1; c < layers[i].candidates.size(); ++c) {
-          const Candidate &next = layers[i].candidates[c];
-          double gain = objectiveOf(now) - objectiveOf(next);
-          double added = std::max(next.cost, 0.0) - std::max(now.cost, 0.0);
-          if (!next.why.empty() || gain <= 0 || predicted + added > budgetLimit)
-            continue;
-          double ratio = added <= 0 ? INFINITY : gain / added;
-          if (ratio > bestRatio || (ratio == bestRatio && gain > bestGain)) {
-            bestRatio = ratio;
-            bestGain = gain;
-            bestLayer = i;
-            bestChoice = c;
+  /// The multiple-choice knapsack, exactly, by dynamic programming: one
+  /// scheme per linear, the least total objective whose predicted cost
+  /// stays within `budgetLimit`. Costs are counted in 1/kUnits of the limit,
+  /// rounded up (so the plan never exceeds the limit it was given); with
+  /// ~100 linears and ~10 schemes that is a few million steps.
+  std::vector<size_t> knapsack(const std::vector<Layer> &layers, double budgetLimit) {
+    constexpr int64_t kUnits = 4000;
+    size_t n = layers.size();
+    std::vector<size_t> floatPlan(n, 0);
+    if (!(budgetLimit > 0))
+      return floatPlan;
+    constexpr double kNone = INFINITY;
+    // best[j]: least objective of the layers so far within j units.
+    std::vector<double> best(kUnits + 1, 0.0), next(kUnits + 1);
+    std::vector<std::vector<uint8_t>> pick(n, std::vector<uint8_t>(kUnits + 1, 0));
+    for (size_t i = 0; i < n; ++i) {
+      std::fill(next.begin(), next.end(), kNone);
+      for (size_t c = 0; c < layers[i].candidates.size(); ++c) {
+        const Candidate &cand = layers[i].candidates[c];
+        if (!cand.why.empty())
+          continue;
+        double units = std::ceil(std::max(cand.cost, 0.0) / budgetLimit * kUnits - 1e-9);
+        if (units > kUnits)
+          continue;
+        int64_t u = (int64_t)units;
+        double objective = objectiveOf(cand);
+        for (int64_t j = u; j <= kUnits; ++j) {
+          double v = best[j - u] + objective;
+          if (v < next[j]) {
+            next[j] = v;
+            pick[i][j] = (uint8_t)c;
           }
         }
       }
-      if (bestRatio < 0)
-        break;
-      predicted += std::max(layers[bestLayer].candidates[bestChoice].cost, 0.0) -
-                   std::max(layers[bestLayer].candidates[chosen[bestLayer]].cost, 0.0);
-      chosen[bestLayer] = bestChoice;
-      if (steps)
-        steps->push_back(point(layers, chosen, "step " + std::to_string(steps->size() + 1),
-                               "step"));
+      std::swap(best, next);
+    }
+    std::vector<size_t> chosen(n, 0);
+    int64_t j = kUnits;
+    for (size_t i = n; i-- > 0;) {
+      size_t c = pick[i][j];
+      chosen[i] = c;
+      const Candidate &cand = layers[i].candidates[c];
+      j -= (int64_t)std::ceil(std::max(cand.cost, 0.0) / budgetLimit * kUnits - 1e-9);
     }
     return chosen;
+  }
+
+  /// The predicted Pareto front: the knapsack at fractions of `budgetLimit`
+  /// up to twice it, for the report.
+  std::vector<PlanPoint> frontier(const std::vector<Layer> &layers, double budgetLimit) {
+    std::vector<PlanPoint> points;
+    for (int k = 1; k <= 20; ++k) {
+      double at = budgetLimit * k / 10.0;
+      points.push_back(point(layers, knapsack(layers, at), "optimum within " +
+                                                               llvm::formatv("{0:F1}", k / 10.0).str() +
+                                                               "x the budget",
+                             "step"));
+    }
+    return points;
   }
 
   PlanPoint point(const std::vector<Layer> &layers, const std::vector<size_t> &chosen,
@@ -643,6 +666,18 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       subset.reference.push_back(full.reference[b]);
     }
 
+    // Float runs of the sensitivity batches with a checkpoint at every
+    // target: a measurement reruns only from its linear on (the ops
+    // before it compute the same values), half the work on average.
+    std::vector<RunCheckpoints> checkpoints(subset.batches.size());
+    for (size_t b = 0; b < subset.batches.size(); ++b) {
+      for (Layer &l : layers)
+        checkpoints[b][l.linear] = RunCheckpoint();
+      auto outputs = runFunction(module, subset.batches[b], "", nullptr, &checkpoints[b]);
+      if (!outputs)
+        return fail(llvm::toString(outputs.takeError()));
+    }
+
     // 2. Candidates and their sensitivities.
     std::atomic<size_t> done{0};
     parallelForEach(&getContext(), layers, [&](Layer &l) {
@@ -679,7 +714,15 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
         }
         llvm::DenseMap<Operation *, LinearSubstitute> one;
         one[l.linear] = sub;
-        auto s = measure(module, subset, substituteLinears(std::move(one)));
+        OpObserver observer = substituteLinears(std::move(one));
+        std::vector<TensorMap> outputs;
+        for (size_t b = 0; b < subset.batches.size(); ++b) {
+          auto out = resumeFunction(checkpoints[b][l.linear], observer);
+          if (!out)
+            return fail(llvm::toString(out.takeError()));
+          outputs.push_back(std::move(*out));
+        }
+        auto s = score(subset, outputs);
         if (failed(s))
           return failure();
         c.cost = sensitivity(*s);
@@ -688,6 +731,7 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
     }
     if (measurements < total)
       runStart->progress("sensitivity", total, total);
+    checkpoints.clear();
 
     // The held-out set and its float outputs.
     std::optional<CalibrationSet> held;
@@ -728,6 +772,8 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
                                 "uniform"));
 
     const PlanPoint floatPoint = plan.points.back();
+    for (PlanPoint &f : frontier(layers, limit))
+      plan.points.push_back(std::move(f));
 
     // 3-4. Search, apply, verify; tighten on a miss.
     SmallString<256> calibrationFile(calibration);
@@ -738,9 +784,7 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
     constexpr int kAttempts = 6;
     for (int attempt = 1; attempt <= kAttempts && !result; ++attempt) {
       plan.attempts = attempt;
-      std::vector<PlanPoint> steps;
-      chosen = greedy(layers, searchLimit, attempt == 1 ? &steps : nullptr);
-      plan.points.insert(plan.points.end(), steps.begin(), steps.end());
+      chosen = knapsack(layers, searchLimit);
       std::string pipeline = pipelineFor(layers, chosen, calibrationFile);
       PlanPoint p = point(layers, chosen, "attempt " + std::to_string(attempt), "tried");
       log() << "attempt " << attempt << ": predicted "
@@ -779,8 +823,12 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
         plan.pipeline = pipeline;
         break;
       }
-      // Aim below the miss by the ratio it missed by.
-      searchLimit *= std::clamp(0.9 * limit / std::max(worst, 1e-30), 0.2, 0.8);
+      // The prediction was short by real / predicted: aim that much lower
+      // than the plan that missed (and at least 10% lower, so that the
+      // next plan differs).
+      double predicted = std::max(p.cost, 1e-30);
+      searchLimit = std::min(searchLimit, predicted) *
+                    std::clamp(0.95 * limit / std::max(worst, 1e-30), 0.2, 0.9);
     }
     if (!result) {
       log() << "no plan met the budget in " << kAttempts

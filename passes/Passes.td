@@ -357,12 +357,14 @@ def TfxAutoCompress : Tfx_CompressionPass<"tfx-auto-compress"> {
     layers. It estimates what each choice saves: stored bytes exactly, and
     latency from the measured cost table of `target`.
 
-    The plan is a greedy multiple-choice knapsack: starting from float, it
-    repeatedly takes the move (one linear to a cheaper scheme) with the
-    most objective saved per unit of predicted fidelity cost that keeps the
-    predicted total within the budget. (An exact knapsack would optimize a
-    prediction; the prediction is only approximately additive, so the plan
-    is verified instead.) The plan is applied with the ordinary passes
+    The plan solves the multiple-choice knapsack exactly (dynamic
+    programming over the budget in 1/4000 steps): one scheme per linear,
+    the least total objective whose predicted cost fits the budget. (A
+    greedy by benefit/cost ratio was tried first and chose per-channel int4
+    for many layers where groups of 128 would have fit together; the exact
+    optimum of the prediction is cheap at these sizes. The prediction
+    itself is only approximately additive, so the plan is verified.) The
+    plan is applied with the ordinary passes
     (`tfx-low-rank`, `tfx-prune-weights`, `tfx-quantize-weights` with
     `layers=`), measured on all calibration batches and on `held-out`; when
     either misses the budget, the predicted budget is tightened and the

@@ -300,7 +300,7 @@ void paretoChart(llvm::raw_ostream &os, const PlanSummary &plan) {
       os << llvm::formatv("<text x=\"{0:F1}\" y=\"{1:F1}\" class=\"axis start\">{2}</text>\n",
                           px(x(p)) + 7, py(objective(p)) + 4, escape(p.label));
   }
-  os << "</svg>\n<p class=\"legend\">Small dots: the greedy search's steps; labelled dots: "
+  os << "</svg>\n<p class=\"legend\">Small dots: the knapsack's optimum within 0.1x to 2x the budget; labelled dots: "
         "one scheme everywhere (predicted); purple: verification attempts; green line: the "
         "Pareto front (plans no other plan beats on both axes); ringed: the chosen plan.</p>\n";
 }

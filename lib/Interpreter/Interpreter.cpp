@@ -116,9 +116,86 @@ static llvm::Error opError(Operation *op, llvm::Error err) {
                    "': " + llvm::toString(std::move(err)));
 }
 
+struct RunCheckpoint::State {
+  func::FuncOp func;
+  Operation *op = nullptr;
+  llvm::DenseMap<Value, TensorRef> values;
+  WeightCache weights;
+};
+
+/// Runs the ops of `state.func` from `state.op` on (the whole body when
+/// null), recording the checkpoints asked for.
+static llvm::Expected<std::map<std::string, Tensor>>
+runFrom(RunCheckpoint::State state, const OpObserver &observer,
+        RunCheckpoints *checkpoints) {
+  func::FuncOp func = state.func;
+  Block &body = func.getBody().front();
+  llvm::DenseMap<Value, TensorRef> &values = state.values;
+  // The last op using each value, to free it right after.
+  llvm::DenseMap<Value, Operation *> lastUser;
+  for (Operation &op : body)
+    for (Value operand : op.getOperands())
+      lastUser[operand] = &op;
+
+  std::map<std::string, Tensor> outputs;
+  std::vector<const Tensor *> operands;
+  auto it = state.op ? Block::iterator(state.op) : body.begin();
+  for (; it != body.end(); ++it) {
+    Operation &op = *it;
+    if (checkpoints) {
+      auto found = checkpoints->find(&op);
+      if (found != checkpoints->end()) {
+        auto saved = std::make_shared<RunCheckpoint::State>(state);
+        saved->op = &op;
+        found->second = RunCheckpoint(std::move(saved));
+      }
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [n, v] : llvm::enumerate(ret.getOperands())) {
+        auto found = values.find(v);
+        if (found == values.end())
+          return opError(&op, makeError("returns a value defined outside the body"));
+        outputs[nameOf(func.getResultAttrDict(n), "result", n)] = *found->second;
+      }
+      return outputs;
+    }
+    if (op.getNumRegions() != 0)
+      return opError(&op, makeError("ops with regions are not interpreted"));
+    TensorRef result;
+    if (auto weight = dyn_cast<WeightOp>(op)) {
+      auto loaded = state.weights.load(weight);
+      if (!loaded)
+        return opError(&op, loaded.takeError());
+      result = std::move(*loaded);
+    } else {
+      operands.clear();
+      for (Value v : op.getOperands()) {
+        auto found = values.find(v);
+        if (found == values.end())
+          return opError(&op, makeError("operand defined outside the function body"));
+        operands.push_back(found->second.get());
+      }
+      // evaluateOpOn already names the op and its location.
+      auto evaluated = evaluateOpOn(&op, operands);
+      if (!evaluated)
+        return evaluated.takeError();
+      if (observer)
+        observer(&op, operands, *evaluated);
+      result = std::make_shared<const Tensor>(std::move(*evaluated));
+    }
+    if (!op.getResult(0).use_empty())
+      values[op.getResult(0)] = std::move(result);
+    for (Value v : op.getOperands())
+      if (lastUser.lookup(v) == &op)
+        values.erase(v);
+  }
+  return makeError("function '" + func.getSymName() + "' has no return");
+}
+
 llvm::Expected<std::map<std::string, Tensor>>
 mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inputs,
-                       llvm::StringRef funcName, const OpObserver &observer) {
+                       llvm::StringRef funcName, const OpObserver &observer,
+                       RunCheckpoints *checkpoints) {
   auto found = findEntryFunction(module, funcName);
   if (!found)
     return found.takeError();
@@ -129,7 +206,8 @@ mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inp
   Block &body = func.getBody().front();
 
   // Bind the inputs by name, checking each against its argument type.
-  llvm::DenseMap<Value, TensorRef> values;
+  RunCheckpoint::State state{func, nullptr, llvm::DenseMap<Value, TensorRef>(),
+                             WeightCache(module, body)};
   std::vector<std::string> argNames = inputNames(func);
   for (unsigned n = 0; n < func.getNumArguments(); ++n) {
     const std::string &name = argNames[n];
@@ -147,61 +225,18 @@ mlir::tfx::runFunction(ModuleOp module, const std::map<std::string, Tensor> &inp
       return err;
     auto tensor = std::make_shared<Tensor>(it->second);
     tensor->dtype = dtypeOf(type.getElementType());
-    values[func.getArgument(n)] = std::move(tensor);
+    state.values[func.getArgument(n)] = std::move(tensor);
   }
   for (const auto &[name, tensor] : inputs)
     if (!llvm::is_contained(argNames, name))
       return makeError("unknown input '" + name + "'; the function takes: " +
                        llvm::join(argNames, ", "));
+  return runFrom(std::move(state), observer, checkpoints);
+}
 
-  // The last op using each value, to free it right after.
-  llvm::DenseMap<Value, Operation *> lastUser;
-  for (Operation &op : body)
-    for (Value operand : op.getOperands())
-      lastUser[operand] = &op;
-
-  WeightCache weights(module, body);
-  std::map<std::string, Tensor> outputs;
-  std::vector<const Tensor *> operands;
-  for (Operation &op : body) {
-    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      for (auto [n, v] : llvm::enumerate(ret.getOperands())) {
-        auto it = values.find(v);
-        if (it == values.end())
-          return opError(&op, makeError("returns a value defined outside the body"));
-        outputs[nameOf(func.getResultAttrDict(n), "result", n)] = *it->second;
-      }
-      return outputs;
-    }
-    if (op.getNumRegions() != 0)
-      return opError(&op, makeError("ops with regions are not interpreted"));
-    TensorRef result;
-    if (auto weight = dyn_cast<WeightOp>(op)) {
-      auto loaded = weights.load(weight);
-      if (!loaded)
-        return opError(&op, loaded.takeError());
-      result = std::move(*loaded);
-    } else {
-      operands.clear();
-      for (Value v : op.getOperands()) {
-        auto it = values.find(v);
-        if (it == values.end())
-          return opError(&op, makeError("operand defined outside the function body"));
-        operands.push_back(it->second.get());
-      }
-      // evaluateOpOn already names the op and its location.
-      auto evaluated = evaluateOpOn(&op, operands);
-      if (!evaluated)
-        return evaluated.takeError();
-      if (observer)
-        observer(&op, operands, *evaluated);
-      result = std::make_shared<const Tensor>(std::move(*evaluated));
-    }
-    if (!op.getResult(0).use_empty())
-      values[op.getResult(0)] = std::move(result);
-    for (Value v : op.getOperands())
-      if (lastUser.lookup(v) == &op)
-        values.erase(v);
-  }
-  return makeError("function '" + func.getSymName() + "' has no return");
+llvm::Expected<std::map<std::string, Tensor>>
+mlir::tfx::resumeFunction(const RunCheckpoint &checkpoint, const OpObserver &observer) {
+  if (!checkpoint.get())
+    return makeError("resuming from a checkpoint no run has taken");
+  return runFrom(*checkpoint.get(), observer, nullptr);
 }

@@ -1,5 +1,6 @@
 //===- InterpreterRunTest.cpp - runFunction: names, checks, errors --------===//
 
+#include "tfx/Dialect/Tfx.h"
 #include "tfx/Frontend/Frontend.h"
 #include "tfx/Interpreter/Interpreter.h"
 
@@ -60,6 +61,49 @@ TEST_F(RunFunctionTest, RunsAndNamesOutputs) {
   ASSERT_EQ(last.count("result1"), 1u);
   EXPECT_EQ(last["y"].f, (std::vector<float>{5.5f, 16.5f}));
   EXPECT_EQ(last["result1"].f, (std::vector<float>{5.5f, -9.0f}));
+}
+
+// A checkpoint at the second linear: resuming there with an observer
+// that changes that linear gives what a whole run with the same observer
+// gives, and resuming without one repeats the plain run; several resumes
+// from one checkpoint do not disturb each other.
+TEST_F(RunFunctionTest, ResumesFromCheckpoint) {
+  auto module = parseSourceString<ModuleOp>(kMlp, &ctx);
+  ASSERT_TRUE(module);
+  Operation *second = nullptr;
+  int linears = 0;
+  module->walk([&](LinearOp op) {
+    if (++linears == 2)
+      second = op;
+  });
+  ASSERT_TRUE(second);
+  Tensor x = Tensor::floats({1, 2});
+  x.f = {1, 2};
+  RunCheckpoints checkpoints;
+  checkpoints[second] = RunCheckpoint();
+  auto plain = runFunction(*module, {{"x", x}}, "", nullptr, &checkpoints);
+  ASSERT_TRUE(bool(plain)) << llvm::toString(plain.takeError());
+  ASSERT_TRUE(checkpoints[second].get());
+  OpObserver doubleSecond = [&](Operation *op, llvm::ArrayRef<const Tensor *>, Tensor &r) {
+    if (op == second)
+      for (float &v : r.f)
+        v *= 2;
+  };
+  auto whole = runFunction(*module, {{"x", x}}, "", doubleSecond);
+  ASSERT_TRUE(bool(whole));
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    auto resumed = resumeFunction(checkpoints[second], doubleSecond);
+    ASSERT_TRUE(bool(resumed)) << llvm::toString(resumed.takeError());
+    EXPECT_EQ(resumed->at("y").f, whole->at("y").f);
+    EXPECT_EQ(resumed->at("result1").f, whole->at("result1").f);
+    auto again = resumeFunction(checkpoints[second]);
+    ASSERT_TRUE(bool(again));
+    EXPECT_EQ(again->at("y").f, plain->at("y").f);
+  }
+  EXPECT_EQ(whole->at("y").f, (std::vector<float>{11, 33}));
+  auto none = resumeFunction(RunCheckpoint());
+  ASSERT_FALSE(bool(none));
+  EXPECT_NE(llvm::toString(none.takeError()).find("no run has taken"), std::string::npos);
 }
 
 TEST_F(RunFunctionTest, RejectsMissingWrongAndUnknownInputs) {

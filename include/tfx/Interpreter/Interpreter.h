@@ -13,7 +13,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 
@@ -43,12 +46,37 @@ std::string formatLocation(mlir::Location loc);
 using OpObserver = std::function<void(
     mlir::Operation *op, llvm::ArrayRef<const Tensor *> operands, Tensor &result)>;
 
+/// What a run needs to go on from one op of its function: the values
+/// later ops read and the weights still to load (shared, not copied). A
+/// sensitivity search that changes one op reruns only from there.
+class RunCheckpoint {
+public:
+  struct State;
+  RunCheckpoint() = default;
+  explicit RunCheckpoint(std::shared_ptr<const State> state) : state(std::move(state)) {}
+  const State *get() const { return state.get(); }
+
+private:
+  std::shared_ptr<const State> state;
+};
+
+/// Ops to take checkpoints at (the keys); a run fills in the values.
+using RunCheckpoints = llvm::DenseMap<mlir::Operation *, RunCheckpoint>;
+
 /// Runs `func` (default: the module's `main`, else its only function).
 /// Inputs and outputs are keyed by their `tfx.name` argument/result
-/// attribute (or `arg<i>` / `result<i>` without one).
+/// attribute (or `arg<i>` / `result<i>` without one). With `checkpoints`,
+/// records one just before each op listed in it.
 llvm::Expected<std::map<std::string, Tensor>>
 runFunction(mlir::ModuleOp module, const std::map<std::string, Tensor> &inputs,
-            llvm::StringRef funcName = "", const OpObserver &observer = nullptr);
+            llvm::StringRef funcName = "", const OpObserver &observer = nullptr,
+            RunCheckpoints *checkpoints = nullptr);
+
+/// Goes on from `checkpoint` (its op runs again, seen by `observer`): the
+/// outputs of a whole run whose earlier ops computed what they did when the
+/// checkpoint was taken.
+llvm::Expected<std::map<std::string, Tensor>>
+resumeFunction(const RunCheckpoint &checkpoint, const OpObserver &observer = nullptr);
 
 /// The function runFunction runs: `funcName`, else `main`, else the only one.
 llvm::Expected<mlir::func::FuncOp> findEntryFunction(mlir::ModuleOp module,
