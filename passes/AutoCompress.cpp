@@ -1,7 +1,8 @@
 //===- AutoCompress.cpp - one compression per linear, under a budget ------===//
 //
 // 1. One calibration run records each targeted linear's input second
-//    moment X^T X (GPTQ's Hessian; its diagonal is Wanda's channel norm).
+//    moment X^T X (GPTQ's Hessian; its diagonal is Wanda's channel norm),
+//    on batches other than those the sensitivities are measured on.
 // 2. Every scheme's weight is computed for every linear with the same math
 //    as the passes that apply it, and its fidelity cost measured with only
 //    that linear changed (an interpreter observer substitutes the result).
@@ -655,16 +656,29 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       });
     };
     auto runStart = CompressionRun::begin(module, getArgument(), calibration,
-                                          calibrationBatches, true, observer);
+                                          calibrationBatches, true);
     if (failed(runStart))
       return failure();
     const CalibrationSet &full = *runStart->calibration();
-    CalibrationSet subset;
-    subset.path = full.path;
-    for (size_t b = 0; b < full.batches.size() && (int64_t)b < sensitivityBatches; ++b) {
-      subset.batches.push_back(full.batches[b]);
-      subset.reference.push_back(full.reference[b]);
+    // Sensitivities are measured on the first batches and the candidates'
+    // statistics (GPTQ, Wanda) come from the others, so that a rounding is
+    // judged on data it was not fitted to; the plan's passes then use every
+    // batch. A set too small to split serves both.
+    CalibrationSet subset, fitting;
+    subset.path = fitting.path = full.path;
+    bool split = (int64_t)full.batches.size() > sensitivityBatches;
+    for (size_t b = 0; b < full.batches.size(); ++b) {
+      bool measured = (int64_t)b < sensitivityBatches;
+      if (measured) {
+        subset.batches.push_back(full.batches[b]);
+        subset.reference.push_back(full.reference[b]);
+      }
+      if (!measured || !split)
+        fitting.batches.push_back(full.batches[b]);
     }
+    auto fitted = runCalibration(module, fitting, observer, "tfx-auto-compress statistics");
+    if (!fitted)
+      return fail(llvm::toString(fitted.takeError()));
 
     // Float runs of the sensitivity batches with a checkpoint at every
     // target: a measurement reruns only from its linear on (the ops
@@ -775,18 +789,29 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
     for (PlanPoint &f : frontier(layers, limit))
       plan.points.push_back(std::move(f));
 
-    // 3-4. Search, apply, verify; tighten on a miss.
+    // 3-4. Search, apply, verify. The prediction errs both ways (summed
+    // one-at-a-time costs miss interactions; the plan's passes fit on more
+    // rows than the candidates did), so the search limit is steered by what
+    // the checks measure: below a plan that missed by the ratio it missed
+    // by, above one that met with room to spare, never past a limit known
+    // to miss. The best plan that met wins.
     SmallString<256> calibrationFile(calibration);
     (void)llvm::sys::fs::make_absolute(calibrationFile);
-    double searchLimit = limit;
-    std::vector<size_t> chosen;
+    double searchLimit = limit, missedAt = INFINITY;
+    std::vector<size_t> chosen(layers.size(), 0);
+    std::vector<std::vector<size_t>> tried;
     OwningOpRef<ModuleOp> result;
+    std::vector<PlanCheck> resultChecks;
+    double resultObjective = INFINITY, resultMeasured = -1;
     constexpr int kAttempts = 6;
-    for (int attempt = 1; attempt <= kAttempts && !result; ++attempt) {
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+      std::vector<size_t> candidate = knapsack(layers, searchLimit);
+      if (llvm::is_contained(tried, candidate))
+        break;
+      tried.push_back(candidate);
       plan.attempts = attempt;
-      chosen = knapsack(layers, searchLimit);
-      std::string pipeline = pipelineFor(layers, chosen, calibrationFile);
-      PlanPoint p = point(layers, chosen, "attempt " + std::to_string(attempt), "tried");
+      std::string pipeline = pipelineFor(layers, candidate, calibrationFile);
+      PlanPoint p = point(layers, candidate, "attempt " + std::to_string(attempt), "tried");
       log() << "attempt " << attempt << ": predicted "
             << llvm::format("%.4g", budgetValue(plan, p.cost)) << " (search limit "
             << llvm::format("%.4g", budgetValue(plan, searchLimit)) << "), weights "
@@ -795,7 +820,7 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       auto copy = applied(pipeline);
       if (failed(copy))
         return failure();
-      plan.checks.clear();
+      std::vector<PlanCheck> checks;
       double worst = 0;
       bool ok = true;
       const CalibrationSet *heldSet = held ? &*held : nullptr;
@@ -810,7 +835,7 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
         check.value = budgetValue(plan, additive(*s));
         check.meets = meets(*s);
         check.summary = s->summary;
-        plan.checks.push_back(check);
+        checks.push_back(check);
         log() << "  " << check.set << ": " << s->summary
               << (check.meets ? " (meets the budget)" : " (misses the budget)") << "\n";
         worst = std::max(worst, additive(*s));
@@ -818,29 +843,36 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
       }
       p.measured = worst;
       plan.points.push_back(p);
+      double ratio = 0.95 * limit / std::max(worst, 1e-30);
       if (ok) {
-        result = std::move(*copy);
-        plan.pipeline = pipeline;
-        break;
+        double objectiveValue = objective == "latency" ? p.seconds : (double)p.bytes;
+        if (objectiveValue < resultObjective) {
+          result = std::move(*copy);
+          resultChecks = checks;
+          resultObjective = objectiveValue;
+          resultMeasured = worst;
+          chosen = candidate;
+          plan.pipeline = pipeline;
+        }
+        // Close enough to the budget, or nothing more to allow.
+        if (ratio < 1.1 || searchLimit >= missedAt)
+          break;
+        searchLimit = std::min(searchLimit * std::min(ratio, 3.0),
+                               std::isfinite(missedAt) ? (searchLimit + missedAt) / 2 : INFINITY);
+      } else {
+        missedAt = std::min(missedAt, searchLimit);
+        searchLimit = std::min(searchLimit, std::max(p.cost, 1e-30)) * std::clamp(ratio, 0.2, 0.9);
       }
-      // The prediction was short by real / predicted: aim that much lower
-      // than the plan that missed (and at least 10% lower, so that the
-      // next plan differs).
-      double predicted = std::max(p.cost, 1e-30);
-      searchLimit = std::min(searchLimit, predicted) *
-                    std::clamp(0.95 * limit / std::max(worst, 1e-30), 0.2, 0.9);
     }
+    plan.checks = resultChecks;
     if (!result) {
-      log() << "no plan met the budget in " << kAttempts
+      log() << "no plan met the budget in " << plan.attempts
             << " attempts; the model stays in float\n";
-      chosen.assign(layers.size(), 0);
       plan.pipeline.clear();
-      plan.checks.clear();
     }
 
     PlanPoint finalPoint = point(layers, chosen, "chosen", "chosen");
-    if (!plan.points.empty() && plan.points.back().kind == "tried")
-      finalPoint.measured = plan.points.back().measured;
+    finalPoint.measured = resultMeasured;
     plan.points.push_back(finalPoint);
     plan.floatBytes = floatPoint.bytes;
     plan.floatSeconds = floatPoint.seconds;
