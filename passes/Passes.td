@@ -366,9 +366,10 @@ def TfxAutoCompress : Tfx_CompressionPass<"tfx-auto-compress"> {
     itself is only approximately additive, so the plan is verified.) The
     plan is applied with the ordinary passes
     (`tfx-low-rank`, `tfx-prune-weights`, `tfx-quantize-weights` with
-    `layers=`), measured on all calibration batches and on `held-out`; when
-    either misses the budget, the predicted budget is tightened and the
-    search repeats. The chosen plan prints as a table; `save-plan` writes
+    `layers=`), measured on all calibration batches and on `held-out`; the
+    search limit then moves by what was measured (down after a miss, up
+    after a pass with room to spare, never past a limit that missed) and
+    the search repeats, at most 6 times; the best plan that met wins. The chosen plan prints as a table; `save-plan` writes
     it (with the pipeline that replays it) and `html-report` draws it.
   }];
   let options = !listconcat([
