@@ -5,7 +5,10 @@
 //             [--weights embed|external] [--cpu=native|cascadelake|...]
 // tfx-compile MODEL --target cuda:sm_90 -o NAME [--emit=...] [--cuda-path DIR]
 // Either form takes --passes=PIPELINE: tfx passes (compression) run on the
-// imported module before it is emitted.
+// imported module before it is emitted; --quantize=SCHEME names a
+// quantization pipeline; --auto-compress --max-ppl-increase P% (or
+// --min-agreement A, --max-error X) --calibration CAL chooses one per
+// linear and writes its plan, which --plan FILE replays.
 // tfx-compile MODEL --decoder [--decode-batch 1,4] [--prefill-tokens N]
 //             [--verify-tokens N] [--kv-block-size N] [--context N]
 //             [--kv-blocks N] [--keep-layers N] ...   (generation entries)
@@ -30,6 +33,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
 
 using namespace llvm;
 
@@ -209,6 +214,13 @@ static cl::opt<int64_t> keepLayers(
              "draft model for speculative decoding)"),
     cl::init(0), cl::cat(decoderCategory));
 
+/// A number as a pass option reads it back unchanged.
+static std::string optionNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
 /// The tfx-auto-compress invocation the --auto-compress options ask for.
 static std::optional<std::string> autoCompressPipeline(bool htmlReport,
                                                        std::string &plan) {
@@ -231,11 +243,11 @@ static std::optional<std::string> autoCompressPipeline(bool htmlReport,
       errs() << "tfx-compile: --min-agreement must be in (0, 1]\n";
       return std::nullopt;
     }
-    budget += " min-agreement=" + std::to_string(minAgreement);
+    budget += " min-agreement=" + optionNumber(minAgreement);
     ++budgets;
   }
   if (maxError.getNumOccurrences()) {
-    budget += " max-error=" + std::to_string(maxError);
+    budget += " max-error=" + optionNumber(maxError);
     ++budgets;
   }
   if (budgets != 1) {
