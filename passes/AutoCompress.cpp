@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompressionReport.h"
+#include "InputStats.h"
 #include "Plan.h"
 #include "Structure.h"
 #include "Substitute.h"
@@ -643,20 +644,9 @@ struct AutoCompressPass : mlir::tfx::impl::TfxAutoCompressBase<AutoCompressPass>
         return;
       Layer &l = layers[it->second];
       const Tensor &x = *operands[0];
-      int64_t in = l.weight.shape[1], rows = x.numElements() / in;
-      l.rows = rows;
-      std::vector<double> &h = l.hessian;
-      llvm::parallelFor(0, in, [&](size_t i) {
-        for (int64_t r = 0; r < rows; ++r) {
-          double xi = x.f[r * in + i];
-          if (xi == 0)
-            continue;
-          const float *row = x.f.data() + r * in;
-          double *hi = h.data() + i * in;
-          for (int64_t j = 0; j < in; ++j)
-            hi[j] += xi * row[j];
-        }
-      });
+      int64_t in = l.weight.shape[1];
+      l.rows = x.numElements() / in;
+      addSecondMoment(l.hessian, x, in);
     };
     auto runStart = CompressionRun::begin(module, getArgument(), calibration,
                                           calibrationBatches, true);

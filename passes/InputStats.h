@@ -13,10 +13,29 @@
 #include "tfx/Interpreter/Interpreter.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Parallel.h"
 
 #include <vector>
 
 namespace mlir::tfx {
+
+/// h += x^T x over the rows of `x` [..., in] (the full in x in matrix, row
+/// major): GPTQ's Hessian. Each entry sums the rows in order, one input
+/// channel per task, so the result does not depend on the threads.
+inline void addSecondMoment(std::vector<double> &h, const Tensor &x, int64_t in) {
+  int64_t rows = x.numElements() / in;
+  llvm::parallelFor(0, in, [&](size_t i) {
+    double *hi = h.data() + i * in;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *row = x.f.data() + r * in;
+      double xi = row[i];
+      if (xi == 0)
+        continue;
+      for (int64_t j = 0; j < in; ++j)
+        hi[j] += xi * row[j];
+    }
+  });
+}
 
 class InputStats {
 public:

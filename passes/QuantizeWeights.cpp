@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompressionReport.h"
+#include "InputStats.h"
 #include "Structure.h"
 #include "Substitute.h"
 #include "Weights.h"
@@ -355,20 +356,9 @@ struct QuantizeWeightsPass
 
   /// H += x x^T over the rows of `x` [..., in] (the full matrix).
   static void accumulateHessian(Target &t, const Tensor &x) {
-    int64_t in = t.weight.shape[1], count = x.numElements() / in;
-    std::vector<double> &h = t.hessian;
-    for (int64_t r = 0; r < count; ++r) {
-      const float *row = x.f.data() + r * in;
-      for (int64_t i = 0; i < in; ++i) {
-        double xi = row[i];
-        if (xi == 0)
-          continue;
-        double *hi = h.data() + i * in;
-        for (int64_t j = 0; j < in; ++j)
-          hi[j] += xi * row[j];
-      }
-    }
-    t.rows += count;
+    int64_t in = t.weight.shape[1];
+    addSecondMoment(t.hessian, x, in);
+    t.rows += x.numElements() / in;
   }
 
   /// embeddings=true: each embedding table [vocab, hidden] becomes int8
